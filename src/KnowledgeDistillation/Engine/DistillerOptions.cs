@@ -1,0 +1,67 @@
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>Settings of a distillation run (bindable from configuration; <see cref="Validate"/> names any bad key).</summary>
+public sealed class DistillerOptions
+{
+    /// <summary>Epochs of a stage that does not set its own (default 10), &gt;= 1.</summary>
+    public int Epochs { get; set; } = 10;
+
+    /// <summary>The device every participant, loss module and batch lives on: "cpu", "cuda" or "cuda:N" (default "cpu").</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Seed for TorchSharp's generator at the start of <see cref="Distiller.Fit"/> (dropout and other random ops); <c>null</c> leaves it alone.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>The optimiser of stages that do not set their own.</summary>
+    public OptimizerOptions Optimizer { get; set; } = new();
+
+    /// <summary>The learning-rate schedule of stages that do not set their own.</summary>
+    public LearningRateScheduleOptions LearningRateSchedule { get; set; } = new();
+
+    /// <summary>Clip the global gradient norm to this value (&gt; 0) before each update; <c>null</c> disables clipping.</summary>
+    public double? MaxGradNorm { get; set; }
+
+    /// <summary>What to do when a step's loss is NaN or infinite (default: throw with context).</summary>
+    public NonFiniteLossPolicy NonFiniteLoss { get; set; } = NonFiniteLossPolicy.Throw;
+
+    /// <summary>Evaluate every this many epochs (and always after a stage's last epoch), &gt;= 1 (default 1).</summary>
+    public int EvaluateEveryEpochs { get; set; } = 1;
+
+    /// <summary>Whether evaluation also measures frozen teachers (default false: students and trainable teachers only).</summary>
+    public bool EvaluateTeachers { get; set; }
+
+    /// <summary>Checks every value; throws an exception whose parameter name is the offending key.</summary>
+    /// <exception cref="ArgumentException">A value is invalid.</exception>
+    public void Validate()
+    {
+        if (Epochs < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be >= 1.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Device))
+        {
+            throw new ArgumentException("Device must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(Device));
+        }
+
+        if (MaxGradNorm is { } norm)
+        {
+            Internal.Guard.Positive(norm, nameof(MaxGradNorm));
+        }
+
+        if (EvaluateEveryEpochs < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EvaluateEveryEpochs), EvaluateEveryEpochs, "EvaluateEveryEpochs must be >= 1.");
+        }
+
+        if (!Enum.IsDefined(NonFiniteLoss))
+        {
+            throw new ArgumentOutOfRangeException(nameof(NonFiniteLoss), NonFiniteLoss, "Unknown policy.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
+        ArgumentNullException.ThrowIfNull(LearningRateSchedule, nameof(LearningRateSchedule));
+        Optimizer.Validate();
+        LearningRateSchedule.Validate();
+    }
+}

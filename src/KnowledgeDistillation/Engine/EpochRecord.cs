@@ -1,0 +1,35 @@
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>What happened in one epoch: mean loss and parts, metrics per participant, learning rate and time.</summary>
+public sealed record EpochRecord
+{
+    /// <summary>The stage name.</summary>
+    public required string Stage { get; init; }
+
+    /// <summary>The epoch within the stage, from 0.</summary>
+    public required int Epoch { get; init; }
+
+    /// <summary>Optimisation steps taken (skipped batches excluded).</summary>
+    public required int Steps { get; init; }
+
+    /// <summary>Batches skipped because their loss was not finite.</summary>
+    public int SkippedSteps { get; init; }
+
+    /// <summary>The mean total loss over the epoch's steps.</summary>
+    public required double Loss { get; init; }
+
+    /// <summary>The mean of each loss part over the epoch's steps.</summary>
+    public required IReadOnlyDictionary<string, double> LossParts { get; init; }
+
+    /// <summary>Training metrics per trainable participant, accumulated during the epoch.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> TrainMetrics { get; init; }
+
+    /// <summary>Evaluation metrics per evaluated participant; empty when the epoch was not evaluated.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvalMetrics { get; init; }
+
+    /// <summary>The learning rate used in the epoch.</summary>
+    public required double LearningRate { get; init; }
+
+    /// <summary>Wall time of the epoch (training and evaluation).</summary>
+    public required TimeSpan Duration { get; init; }
+}

@@ -1,0 +1,56 @@
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>Hooks into a run (progress, logging, early stopping, checkpoints). Every member has an empty default.</summary>
+public interface IDistillationCallback
+{
+    /// <summary>Called before a stage's first epoch.</summary>
+    /// <param name="stage">The stage.</param>
+    void OnStageStart(DistillationStage stage)
+    {
+    }
+
+    /// <summary>Called after every optimisation step (no tensor values are read back for it).</summary>
+    /// <param name="step">Where training stands.</param>
+    void OnStepEnd(StepInfo step)
+    {
+    }
+
+    /// <summary>Called after each epoch (and its evaluation).</summary>
+    /// <param name="record">The epoch's record.</param>
+    /// <param name="control">Lets the callback stop training.</param>
+    void OnEpochEnd(EpochRecord record, TrainingControl control)
+    {
+    }
+
+    /// <summary>Called once training ends normally.</summary>
+    /// <param name="result">The result.</param>
+    void OnFitEnd(FitResult result)
+    {
+    }
+}
+
+/// <summary>Where training stands after a step.</summary>
+/// <param name="Stage">The stage name.</param>
+/// <param name="Epoch">The epoch within the stage, from 0.</param>
+/// <param name="Step">The global step, from 0.</param>
+/// <param name="BatchInEpoch">The batch index within the epoch, from 0.</param>
+/// <param name="BatchesPerEpoch">Batches per epoch.</param>
+public readonly record struct StepInfo(string Stage, int Epoch, long Step, int BatchInEpoch, int BatchesPerEpoch);
+
+/// <summary>Lets callbacks stop a run after the current epoch.</summary>
+public sealed class TrainingControl
+{
+    /// <summary>Whether a stop was requested.</summary>
+    public bool StopRequested { get; private set; }
+
+    /// <summary>Why the stop was requested.</summary>
+    public string? Reason { get; private set; }
+
+    /// <summary>Stops training after the current epoch.</summary>
+    /// <param name="reason">Why (logged).</param>
+    public void Stop(string reason)
+    {
+        StopRequested = true;
+        Reason = reason;
+    }
+}

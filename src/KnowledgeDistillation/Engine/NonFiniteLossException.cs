@@ -1,0 +1,33 @@
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>Thrown when a training step's loss is NaN or infinite under <see cref="NonFiniteLossPolicy.Throw"/>.</summary>
+public sealed class NonFiniteLossException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="stage">The stage name.</param>
+    /// <param name="epoch">The epoch within the stage, from 0.</param>
+    /// <param name="step">The global step, from 0.</param>
+    /// <param name="parts">The loss parts' values at that step.</param>
+    public NonFiniteLossException(string stage, int epoch, long step, IReadOnlyDictionary<string, double> parts)
+        : base($"The loss is not finite in stage '{stage}', epoch {epoch}, step {step} " +
+               $"(parts: {string.Join(", ", parts.Select(p => $"{p.Key}={p.Value}"))}). " +
+               "Lower the learning rate, clip gradients (MaxGradNorm), check the inputs, or set NonFiniteLoss = Skip.")
+    {
+        Stage = stage;
+        Epoch = epoch;
+        Step = step;
+        Parts = parts;
+    }
+
+    /// <summary>The stage name.</summary>
+    public string Stage { get; }
+
+    /// <summary>The epoch within the stage.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The global step.</summary>
+    public long Step { get; }
+
+    /// <summary>The loss parts at that step.</summary>
+    public IReadOnlyDictionary<string, double> Parts { get; }
+}

@@ -1,0 +1,68 @@
+using KnowledgeDistillation.Internal;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Losses;
+
+/// <summary>
+/// Hinton, Vinyals and Dean (2015), "Distilling the Knowledge in a Neural Network": the student matches
+/// the teacher's temperature-softened class distribution. <c>T² · KL(p_t^T ‖ p_s^T)</c>, batch mean.
+/// </summary>
+public sealed class KDLoss : DistillationLoss
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="temperature">Softmax temperature T &gt; 0.</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (true for a frozen teacher; methods with trainable peers decide).</param>
+    /// <param name="name">Reporting name (default "kd").</param>
+    public KDLoss(double temperature = 4.0, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd")
+        : base(name)
+    {
+        Temperature = Guard.Positive(temperature, nameof(temperature));
+        Student = Guard.Name(student, nameof(student));
+        Teacher = Guard.Name(teacher, nameof(teacher));
+        DetachTeacher = detachTeacher;
+    }
+
+    /// <summary>The softmax temperature.</summary>
+    public double Temperature { get; }
+
+    /// <summary>The student's participant name.</summary>
+    public string Student { get; }
+
+    /// <summary>The teacher's participant name.</summary>
+    public string Teacher { get; }
+
+    /// <summary>Whether the teacher's logits are detached.</summary>
+    public bool DetachTeacher { get; }
+
+    /// <summary>
+    /// <c>T² / B · Σ_i Σ_k p_t[i,k] (log p_t[i,k] − log p_s[i,k])</c> with <c>p = softmax(z / T)</c>; both log-probabilities come
+    /// from <c>log_softmax</c>, so a zero teacher probability contributes exactly 0. Gradient w.r.t. the student logits:
+    /// <c>(T / B)(p_s − p_t)</c>.
+    /// </summary>
+    /// <param name="studentLogits">Student logits [batch, classes].</param>
+    /// <param name="teacherLogits">Teacher logits [batch, classes] (used as given: detach them yourself if needed).</param>
+    /// <param name="temperature">T &gt; 0.</param>
+    /// <exception cref="ArgumentException">Shapes, class counts or devices differ.</exception>
+    public static Tensor Value(Tensor studentLogits, Tensor teacherLogits, double temperature)
+    {
+        ArgumentNullException.ThrowIfNull(studentLogits);
+        ArgumentNullException.ThrowIfNull(teacherLogits);
+        Guard.Positive(temperature, nameof(temperature));
+        Guard.MatchingLogits(studentLogits, "student logits", teacherLogits, "teacher logits");
+        var logStudent = nn.functional.log_softmax(studentLogits / temperature, 1);
+        var logTeacher = nn.functional.log_softmax(teacherLogits / temperature, 1);
+        var batch = studentLogits.shape[0];
+        return (logTeacher.exp() * (logTeacher - logStudent)).sum() * (temperature * temperature / batch);
+    }
+
+    /// <inheritdoc />
+    public override LossResult Compute(DistillationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var student = context.Output(Student).RequireLogits(Student);
+        var teacher = context.Output(Teacher).RequireLogits(Teacher);
+        return new LossResult(Name, Value(student, DetachTeacher ? teacher.detach() : teacher, Temperature));
+    }
+}

@@ -1,0 +1,81 @@
+using KnowledgeDistillation.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Metrics;
+
+/// <summary>Top-k classification accuracy, accumulated on the device. Batches without logits or class targets are skipped.</summary>
+public sealed class Accuracy : IMetric
+{
+    private Tensor? _correct;
+    private long _count;
+
+    /// <summary>Creates the metric.</summary>
+    /// <param name="topK">Count a sample as correct when its label is among the <paramref name="topK"/> highest logits (&gt;= 1).</param>
+    public Accuracy(int topK = 1)
+    {
+        if (topK < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(topK), topK, "'topK' must be >= 1.");
+        }
+
+        TopK = topK;
+        Name = topK == 1 ? "accuracy" : $"top{topK}_accuracy";
+    }
+
+    /// <summary>The k of top-k.</summary>
+    public int TopK { get; }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public bool HigherIsBetter => true;
+
+    /// <inheritdoc />
+    public void Update(ModelOutput output, Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (output.Logits is not { } logits || batch.Targets is not { } targets)
+        {
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor hits;
+        if (TopK == 1)
+        {
+            hits = logits.argmax(1).eq(targets).sum();
+        }
+        else
+        {
+            var k = Math.Min(TopK, (int)logits.shape[1]);
+            var top = logits.topk(k, 1).indexes;
+            hits = top.eq(targets.unsqueeze(1)).any(1).sum();
+        }
+
+        if (_correct is null || _correct.device_type != hits.device_type || _correct.device_index != hits.device_index)
+        {
+            _correct?.Dispose();
+            _correct = zeros(1, ScalarType.Int64, hits.device).DetachFromDisposeScope();
+        }
+
+        _correct.add_(hits);
+        _count += batch.Size;
+    }
+
+    /// <inheritdoc />
+    public double Compute() => _count == 0 || _correct is null ? double.NaN : (double)_correct.item<long>() / _count;
+
+    /// <inheritdoc />
+    public void Reset()
+    {
+        _correct?.Dispose();
+        _correct = null;
+        _count = 0;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Reset();
+}
