@@ -7,6 +7,8 @@ namespace KnowledgeDistillation.Participants;
 /// Captures the outputs of named submodules through forward hooks, so features can be distilled
 /// without editing the model. TorchSharp fires hooks only through <c>module.call(x)</c>; a module whose
 /// parent invokes it with <c>forward(x)</c> is reported with a clear error instead of a silent miss.
+/// Captured tensors are aliases (new handles to the same tensor), because TorchSharp's <c>Sequential</c>
+/// disposes intermediate outputs as soon as the next layer has consumed them.
 /// </summary>
 internal sealed class FeatureCapture : IDisposable
 {
@@ -44,7 +46,9 @@ internal sealed class FeatureCapture : IDisposable
             var key = name;
             var remover = tensorModule.register_forward_hook((_, _, output) =>
             {
-                _captured[key] = output;
+                // A new handle to the same tensor (same storage, same autograd node): TorchSharp's Sequential
+                // disposes its intermediate results, which would otherwise invalidate the captured handle.
+                _captured[key] = output.alias();
                 return output;
             });
             _removers.Add(remover.remove);
