@@ -2,7 +2,7 @@ using KnowledgeDistillation.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace KnowledgeDistillation.Participants;
+namespace KnowledgeDistillation;
 
 /// <summary>
 /// Shared adapter behind <see cref="Teacher"/> and <see cref="Student"/>: wraps a module and a forward

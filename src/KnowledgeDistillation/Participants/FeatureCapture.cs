@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace KnowledgeDistillation.Participants;
+namespace KnowledgeDistillation;
 
 /// <summary>
 /// Captures the outputs of named submodules through forward hooks, so features can be distilled

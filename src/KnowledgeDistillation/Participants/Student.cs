@@ -2,7 +2,7 @@ using KnowledgeDistillation.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace KnowledgeDistillation.Participants;
+namespace KnowledgeDistillation;
 
 /// <summary>A trainable participant. Create one with <see cref="FromModule(nn.Module{Tensor, Tensor}, string, string[])"/> or a sibling factory.</summary>
 public sealed class Student : DistillationModel, IStudent

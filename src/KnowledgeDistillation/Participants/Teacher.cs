@@ -2,7 +2,7 @@ using KnowledgeDistillation.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace KnowledgeDistillation.Participants;
+namespace KnowledgeDistillation;
 
 /// <summary>
 /// A participant that provides knowledge. Frozen by default: the engine runs it in eval mode under

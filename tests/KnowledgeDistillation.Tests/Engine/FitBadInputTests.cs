@@ -3,7 +3,6 @@ using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Losses;
 using KnowledgeDistillation.Models;
-using KnowledgeDistillation.Participants;
 using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;

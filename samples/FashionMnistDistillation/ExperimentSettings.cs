@@ -1,0 +1,34 @@
+namespace FashionMnistDistillation;
+
+/// <summary>Everything that defines one run of the sample; the quick default and the full benchmark differ only here.</summary>
+internal sealed record ExperimentSettings
+{
+    public string? DataDirectory { get; init; }
+
+    public required string OutputDirectory { get; init; }
+
+    public string? ResultsDirectory { get; init; }
+
+    public int TeacherEpochs { get; init; } = 3;
+
+    public int StudentEpochs { get; init; } = 3;
+
+    public int[] Seeds { get; init; } = { 0 };
+
+    public double Temperature { get; init; } = 4.0;
+
+    public double Alpha { get; init; } = 0.9;
+
+    public double LearningRate { get; init; } = 0.05;
+
+    public int BatchSize { get; init; } = 128;
+
+    public int? TrainLimit { get; init; }
+
+    public bool RetrainTeacher { get; init; }
+
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>The teacher checkpoint name encodes what it was trained with, so a changed setting retrains it.</summary>
+    public string TeacherFile => Path.Combine(OutputDirectory, $"teacher-e{TeacherEpochs}-lr{LearningRate}-b{BatchSize}-n{TrainLimit?.ToString() ?? "all"}.bin");
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using FashionMnistDistillation;
+using KnowledgeDistillation.Data;
+using Microsoft.Extensions.Logging;
+
+// Fashion-MNIST: train (or load) a CNN teacher, train a ~1%-size CNN student alone and with Hinton KD,
+// print the accuracy table, plot the curves and save the student. `--full` runs the benchmark of
+// docs/benchmarks.md (several seeds, longer training) and writes raw per-seed results.
+var data = new Option<string?>("--data") { Description = "Directory with the Fashion-MNIST IDX files (default: search the usual places, then download)." };
+var output = new Option<string>("--output") { Description = "Where the teacher, student, plot and results go.", DefaultValueFactory = _ => "output" };
+var full = new Option<bool>("--full") { Description = "Run the full benchmark: seeds 0,1,2, 10 teacher epochs, 10 student epochs." };
+var seeds = new Option<int?>("--seeds") { Description = "Number of seeds (overrides the default of the mode)." };
+var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (quick default 3)." };
+var studentEpochs = new Option<int?>("--student-epochs") { Description = "Student epochs (quick default 3)." };
+var temperature = new Option<double>("--temperature") { Description = "KD temperature T.", DefaultValueFactory = _ => 4.0 };
+var alpha = new Option<double>("--alpha") { Description = "Weight of the KD term; CE gets 1 - alpha.", DefaultValueFactory = _ => 0.9 };
+var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
+var retrain = new Option<bool>("--retrain-teacher") { Description = "Train the teacher even if a saved one exists." };
+var results = new Option<string?>("--results") { Description = "Also write raw per-seed results (CSV, JSON) to this directory (e.g. docs/results)." };
+var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+
+var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
+{
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, retrain, results, device,
+};
+
+root.SetAction((parse, cancellationToken) =>
+{
+    var isFull = parse.GetValue(full);
+    var settings = new ExperimentSettings
+    {
+        DataDirectory = parse.GetValue(data),
+        OutputDirectory = Path.GetFullPath(parse.GetValue(output)!),
+        ResultsDirectory = parse.GetValue(results),
+        TeacherEpochs = parse.GetValue(teacherEpochs) ?? (isFull ? 10 : 3),
+        StudentEpochs = parse.GetValue(studentEpochs) ?? (isFull ? 10 : 3),
+        Seeds = Enumerable.Range(0, parse.GetValue(seeds) ?? (isFull ? 3 : 1)).ToArray(),
+        Temperature = parse.GetValue(temperature),
+        Alpha = parse.GetValue(alpha),
+        TrainLimit = parse.GetValue(trainLimit),
+        RetrainTeacher = parse.GetValue(retrain),
+        Device = parse.GetValue(device)!,
+    };
+
+    using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+    var logger = loggers.CreateLogger("FashionMnistDistillation");
+    using var dataset = FashionMnist.Load(new FashionMnistOptions { Directory = settings.DataDirectory, TrainLimit = settings.TrainLimit }, logger, cancellationToken);
+    logger.LogInformation("Fashion-MNIST: {Train} training and {Test} test images", dataset.Train.Count, dataset.Test.Count);
+
+    var runs = new Experiment(settings, loggers).Run(dataset.Train, dataset.Test, cancellationToken);
+
+    Directory.CreateDirectory(settings.OutputDirectory);
+    var plotFile = Path.Combine(settings.OutputDirectory, "training-curves.png");
+    Report.Plot(runs, plotFile);
+    Report.WriteRaw(runs, settings, settings.OutputDirectory);
+    if (settings.ResultsDirectory is { } resultsDirectory)
+    {
+        Report.WriteRaw(runs, settings, resultsDirectory);
+    }
+
+    Console.WriteLine();
+    Console.WriteLine($"Fashion-MNIST test accuracy ({settings.Seeds.Length} seed(s), teacher {settings.TeacherEpochs} epochs, students {settings.StudentEpochs} epochs, T={settings.Temperature}, alpha={settings.Alpha}):");
+    Console.WriteLine(Report.Table(runs));
+    Console.WriteLine($"Plot: {plotFile}");
+    Console.WriteLine($"Student: {Path.Combine(settings.OutputDirectory, "student-kd.bin")}");
+    return 0;
+});
+
+return await root.Parse(args).InvokeAsync();
