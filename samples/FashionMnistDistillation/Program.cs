@@ -63,7 +63,7 @@ root.SetAction((parse, cancellationToken) =>
     Console.WriteLine(Report.Table(runs));
     Console.WriteLine($"Plot: {plotFile}");
     Console.WriteLine($"Student: {Path.Combine(settings.OutputDirectory, "student-kd.bin")}");
-    return 0;
+    return Task.FromResult(0);
 });
 
 return await root.Parse(args).InvokeAsync();
