@@ -33,13 +33,13 @@ public sealed class TensorDataset : IDisposable
 
             if (IsClassLabel(targets))
             {
-                var min = targets.min().item<long>();
+                var min = ToInt64(targets.min());
                 if (min < 0)
                 {
                     throw new ArgumentException($"Class labels must be >= 0; found {min}.", nameof(targets));
                 }
 
-                ClassCount = checked((int)targets.max().item<long>() + 1);
+                ClassCount = checked((int)ToInt64(targets.max()) + 1);
             }
         }
 
@@ -81,6 +81,16 @@ public sealed class TensorDataset : IDisposable
     {
         Inputs.Dispose();
         Targets?.Dispose();
+    }
+
+    /// <summary>Reads a scalar of any integer dtype (item&lt;long&gt; alone accepts only int64) and disposes it.</summary>
+    private static long ToInt64(Tensor scalar)
+    {
+        using (scalar)
+        using (var wide = scalar.to(ScalarType.Int64))
+        {
+            return wide.item<long>();
+        }
     }
 
     private static bool IsClassLabel(Tensor targets) =>
