@@ -14,12 +14,7 @@ public sealed class CrossEntropyLoss : DistillationLoss
         : base(name)
     {
         Participant = Guard.Name(participant, nameof(participant));
-        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "'labelSmoothing' must be in [0, 1).");
-        }
-
-        LabelSmoothing = labelSmoothing;
+        LabelSmoothing = CheckLabelSmoothing(labelSmoothing);
     }
 
     /// <summary>Whose logits are trained.</summary>
@@ -40,6 +35,7 @@ public sealed class CrossEntropyLoss : DistillationLoss
         ArgumentNullException.ThrowIfNull(targets);
         Guard.Logits(logits, nameof(logits));
         Guard.Labels(targets, logits, nameof(targets));
+        CheckLabelSmoothing(labelSmoothing);
         return nn.functional.cross_entropy(logits, targets, label_smoothing: labelSmoothing);
     }
 
@@ -50,4 +46,9 @@ public sealed class CrossEntropyLoss : DistillationLoss
         var logits = context.Output(Participant).RequireLogits(Participant);
         return new LossResult(Name, Value(logits, context.Batch.RequireTargets(), LabelSmoothing));
     }
+
+    private static double CheckLabelSmoothing(double labelSmoothing) =>
+        labelSmoothing >= 0 && labelSmoothing < 1
+            ? labelSmoothing
+            : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "'labelSmoothing' must be in [0, 1).");
 }

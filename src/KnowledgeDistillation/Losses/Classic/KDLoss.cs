@@ -54,7 +54,11 @@ public sealed class KDLoss : DistillationLoss
         var logStudent = nn.functional.log_softmax(studentLogits / temperature, 1);
         var logTeacher = nn.functional.log_softmax(teacherLogits / temperature, 1);
         var batch = studentLogits.shape[0];
-        return (logTeacher.exp() * (logTeacher - logStudent)).sum() * (temperature * temperature / batch);
+        var teacherProbabilities = logTeacher.exp();
+
+        // 0 · log 0 = 0 (xlogy, as PyTorch's kl_div): a teacher logit of -inf would otherwise give 0 · (-inf) = NaN.
+        var terms = (teacherProbabilities * (logTeacher - logStudent)).masked_fill(teacherProbabilities.eq(0), 0.0);
+        return terms.sum() * (temperature * temperature / batch);
     }
 
     /// <inheritdoc />
