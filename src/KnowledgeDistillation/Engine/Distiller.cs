@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using KnowledgeDistillation.Data;
+using KnowledgeDistillation.Internal;
 using KnowledgeDistillation.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,8 +11,8 @@ namespace KnowledgeDistillation.Engine;
 
 /// <summary>
 /// The training engine: runs participants, computes the stage's loss, back-propagates and updates every
-/// trainable parameter (students, trainable teachers, the loss's own modules), evaluates, logs and calls
-/// callbacks. Nothing method-specific lives here: a method is participants + a loss + stages.
+/// trainable parameter (students, trainable teachers, the loss's own modules), evaluates, logs, checkpoints
+/// and calls callbacks. Nothing method-specific lives here: a method is participants + a loss + stages.
 /// </summary>
 public sealed class Distiller
 {
@@ -64,15 +65,23 @@ public sealed class Distiller
     /// <summary>Metric factories used for training and evaluation metrics (default: top-1 accuracy).</summary>
     public IList<Func<IMetric>> Metrics { get; } = new List<Func<IMetric>> { () => new Accuracy() };
 
+    /// <summary>Receives a report after every step (nothing is read from the device for it).</summary>
+    public IProgress<StepInfo>? Progress { get; set; }
+
     /// <summary>The participants.</summary>
     public IReadOnlyList<IDistillationModel> Participants => _participants;
 
     /// <summary>The stages.</summary>
     public IReadOnlyList<DistillationStage> Stages => _stages;
 
+    /// <summary>The settings.</summary>
+    public DistillerOptions Options => _options;
+
     /// <summary>
     /// Trains every stage in order. Participants and loss modules are moved to <see cref="DistillerOptions.Device"/>;
-    /// each step runs inside a dispose scope, so no tensor outlives its step.
+    /// each step runs inside a dispose scope, so no tensor outlives its step. With
+    /// <see cref="DistillerOptions.Checkpoint"/> set, a checkpoint is written atomically after epochs and when
+    /// cancellation is noticed, and <see cref="Resume"/> continues from it.
     /// </summary>
     /// <param name="train">Training batches.</param>
     /// <param name="evaluation">Evaluation batches, or <c>null</c> to skip evaluation.</param>
@@ -80,74 +89,23 @@ public sealed class Distiller
     /// <returns>The per-epoch history.</returns>
     /// <exception cref="ArgumentException">Invalid options, empty data, or labels outside a participant's classes.</exception>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite under <see cref="NonFiniteLossPolicy.Throw"/>.</exception>
-    public FitResult Fit(IBatchSource train, IBatchSource? evaluation = null, CancellationToken cancellationToken = default)
+    public FitResult Fit(IBatchSource train, IBatchSource? evaluation = null, CancellationToken cancellationToken = default) =>
+        Run(train, evaluation, null, cancellationToken);
+
+    /// <summary>
+    /// Continues a run from a checkpoint written by <see cref="Fit"/> with the same participants, stages and
+    /// data. On the CPU with a fixed seed the continued run reproduces the uninterrupted run's losses exactly.
+    /// </summary>
+    /// <param name="checkpointPath">The checkpoint file.</param>
+    /// <param name="train">Training batches (the same source as the interrupted run).</param>
+    /// <param name="evaluation">Evaluation batches, or <c>null</c>.</param>
+    /// <param name="cancellationToken">Checked at every step boundary.</param>
+    /// <returns>The whole history, the checkpoint's epochs included.</returns>
+    /// <exception cref="InvalidDataException">The file is not a usable checkpoint, or belongs to a different setup.</exception>
+    public FitResult Resume(string checkpointPath, IBatchSource train, IBatchSource? evaluation = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        _options.Validate();
-        if (train.SampleCount == 0 || train.BatchCount == 0)
-        {
-            throw new ArgumentException("The training data is empty.", nameof(train));
-        }
-
-        if (evaluation is not null && evaluation.SampleCount == 0)
-        {
-            throw new ArgumentException("The evaluation data is empty.", nameof(evaluation));
-        }
-
-        var device = DeviceParser.Parse(_options.Device);
-        if (_options.Seed is { } seed)
-        {
-            random.manual_seed(seed);
-        }
-
-        foreach (var module in _participants.Select(p => p.Module).Concat(_stages.SelectMany(s => s.Loss.TrainableModules)).Distinct())
-        {
-            module.to(device);
-        }
-
-        var clock = Stopwatch.StartNew();
-        var history = new List<EpochRecord>();
-        var control = new TrainingControl();
-        var step = 0L;
-        var dataEpoch = 0;
-        var checkedClasses = false;
-        foreach (var stage in _stages)
-        {
-            var run = new StageRun(this, stage, device);
-            foreach (var callback in Callbacks)
-            {
-                callback.OnStageStart(stage);
-            }
-
-            _logger.LogInformation(
-                "Stage {Stage}: {Epochs} epoch(s), training {Trainable} on {Device}",
-                stage.Name, run.Epochs, string.Join(", ", run.Trainable.Select(p => p.Name)), device);
-            using var optimizer = run.CreateOptimizer();
-            for (var epoch = 0; epoch < run.Epochs && !control.StopRequested; epoch++)
-            {
-                var record = RunEpoch(run, optimizer, train, evaluation, epoch, dataEpoch++, ref step, ref checkedClasses, cancellationToken);
-                history.Add(record);
-                Log(record, run.Epochs);
-                foreach (var callback in Callbacks)
-                {
-                    callback.OnEpochEnd(record, control);
-                }
-            }
-
-            if (control.StopRequested)
-            {
-                _logger.LogInformation("Training stopped early: {Reason}", control.Reason);
-                break;
-            }
-        }
-
-        var result = new FitResult(history, clock.Elapsed, control.StopRequested);
-        foreach (var callback in Callbacks)
-        {
-            callback.OnFitEnd(result);
-        }
-
-        return result;
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
+        return Run(train, evaluation, checkpointPath, cancellationToken);
     }
 
     /// <summary>Evaluates the students and trainable teachers (and frozen teachers when <see cref="DistillerOptions.EvaluateTeachers"/>) on <paramref name="data"/>.</summary>
@@ -164,15 +122,114 @@ public sealed class Distiller
         return Evaluation.Run(models, data, device, Metrics.ToArray(), cancellationToken);
     }
 
+    private FitResult Run(IBatchSource train, IBatchSource? evaluation, string? resumeFrom, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        _options.Validate();
+        if (train.SampleCount == 0 || train.BatchCount == 0)
+        {
+            throw new ArgumentException("The training data is empty.", nameof(train));
+        }
+
+        if (evaluation is not null && evaluation.SampleCount == 0)
+        {
+            throw new ArgumentException("The evaluation data is empty.", nameof(evaluation));
+        }
+
+        var device = DeviceParser.Parse(_options.Device);
+        foreach (var module in _participants.Select(p => p.Module).Concat(LossModules()))
+        {
+            module.to(device);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var control = new TrainingControl();
+        var checkpoints = new CheckpointWriter(this, _participants, _stages, LossModules());
+        var position = TrainingPosition.Start;
+        var history = new List<EpochRecord>();
+        EpochProgress? partial = null;
+        StageRun? resumedRun = null;
+        optim.Optimizer? resumedOptimizer = null;
+        if (resumeFrom is not null)
+        {
+            var state = checkpoints.Load(resumeFrom, stageIndex => new StageRun(_stages[stageIndex], _participants, _options, device), out resumedRun, out resumedOptimizer);
+            position = new TrainingPosition(state.StageIndex, state.Epoch, state.BatchInEpoch, state.Step, state.DataEpoch);
+            history.AddRange(state.History);
+            partial = state.Partial;
+            _logger.LogInformation("Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}", resumeFrom, _stages[state.StageIndex].Name, state.Epoch + 1, state.BatchInEpoch);
+        }
+        else if (_options.Seed is { } seed)
+        {
+            random.manual_seed(seed);
+        }
+
+        var checkedClasses = false;
+        var start = position;
+        for (var stageIndex = start.StageIndex; stageIndex < _stages.Count && !control.StopRequested; stageIndex++)
+        {
+            var stage = _stages[stageIndex];
+            var resuming = stageIndex == start.StageIndex && resumedRun is not null;
+            var run = resuming ? resumedRun! : new StageRun(stage, _participants, _options, device);
+            using var optimizer = resuming && resumedOptimizer is not null ? resumedOptimizer : run.CreateOptimizer();
+            foreach (var callback in Callbacks)
+            {
+                callback.OnStageStart(stage);
+            }
+
+            _logger.LogInformation(
+                "Stage {Stage}: {Epochs} epoch(s), training {Trainable} on {Device}",
+                stage.Name, run.Epochs, string.Join(", ", run.Trainable.Select(p => p.Name)), device);
+            var firstEpoch = stageIndex == start.StageIndex ? start.Epoch : 0;
+            for (var epoch = firstEpoch; epoch < run.Epochs && !control.StopRequested; epoch++)
+            {
+                var startBatch = stageIndex == start.StageIndex && epoch == start.Epoch ? start.BatchInEpoch : 0;
+                var record = RunEpoch(run, optimizer, train, evaluation, stageIndex, epoch, startBatch, partial, ref position, ref checkedClasses, checkpoints, history, cancellationToken);
+                partial = null;
+                history.Add(record);
+                Log(record, run.Epochs);
+                foreach (var callback in Callbacks)
+                {
+                    callback.OnEpochEnd(record, control);
+                }
+
+                var last = epoch == run.Epochs - 1;
+                position = last
+                    ? new TrainingPosition(stageIndex + 1, 0, 0, position.Step, position.DataEpoch)
+                    : new TrainingPosition(stageIndex, epoch + 1, 0, position.Step, position.DataEpoch);
+                if (_options.Checkpoint.FilePath is { } file && (last || control.StopRequested || (epoch + 1) % _options.Checkpoint.EveryEpochs == 0))
+                {
+                    checkpoints.Write(file, position, history, null, last ? null : optimizer);
+                }
+            }
+
+            if (control.StopRequested)
+            {
+                _logger.LogInformation("Training stopped early: {Reason}", control.Reason);
+            }
+        }
+
+        var result = new FitResult(history, clock.Elapsed, control.StopRequested);
+        foreach (var callback in Callbacks)
+        {
+            callback.OnFitEnd(result);
+        }
+
+        return result;
+    }
+
     private EpochRecord RunEpoch(
         StageRun run,
         optim.Optimizer optimizer,
         IBatchSource train,
         IBatchSource? evaluation,
+        int stageIndex,
         int epoch,
-        int dataEpoch,
-        ref long step,
+        int startBatch,
+        EpochProgress? partial,
+        ref TrainingPosition position,
         ref bool checkedClasses,
+        CheckpointWriter checkpoints,
+        List<EpochRecord> history,
         CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -183,22 +240,42 @@ public sealed class Distiller
         }
 
         run.SetModes();
-        var parts = new Dictionary<string, Tensor>();
-        Tensor? totalSum = null;
-        var trainMetrics = run.Trainable.ToDictionary(p => p.Name, _ => Metrics.Select(f => f()).ToArray());
-        var steps = 0;
-        var skipped = 0;
-        var batchesPerEpoch = train.BatchCount;
-        try
+        using var sums = new EpochAccumulator(run.Trainable, Metrics);
+        if (partial is not null)
         {
-            using var batches = train.GetBatches(dataEpoch, run.Device).GetEnumerator();
+            sums.Restore(partial, run.Device);
+        }
+
+        // The data epoch counts epochs over all stages, so each epoch of the run sees its own shuffle.
+        var dataEpoch = position.DataEpoch;
+        var step = position.Step;
+        var batchesPerEpoch = train.BatchCount;
+        var everyStep = _options.NonFiniteCheck == NonFiniteCheck.EveryStep;
+        using (var batches = train.GetBatches(dataEpoch, run.Device).GetEnumerator())
+        {
             for (var batchIndex = 0; ; batchIndex++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (batchIndex >= startBatch && cancellationToken.IsCancellationRequested)
+                {
+                    if (_options.Checkpoint.OnCancel && _options.Checkpoint.FilePath is { } file)
+                    {
+                        var here = new TrainingPosition(stageIndex, epoch, batchIndex, step, dataEpoch);
+                        checkpoints.Write(file, here, history, sums.ToProgress(), optimizer);
+                        _logger.LogInformation("Cancelled at stage {Stage}, epoch {Epoch}, batch {Batch}; checkpoint written to {File}", run.Stage.Name, epoch + 1, batchIndex, file);
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 using var scope = NewDisposeScope();
                 if (!batches.MoveNext())
                 {
                     break;
+                }
+
+                if (batchIndex < startBatch)
+                {
+                    continue;
                 }
 
                 var batch = batches.Current;
@@ -211,7 +288,7 @@ public sealed class Distiller
 
                 var context = new DistillationContext(batch, outputs, run.Stage.Name, epoch, step, isTraining: true);
                 var loss = run.Stage.Loss.Compute(context);
-                if (!isfinite(loss.Total).all().item<bool>())
+                if (everyStep && !isfinite(loss.Total.detach()).all().item<bool>())
                 {
                     var values = loss.Parts.ToDictionary(p => p.Key, p => p.Value.detach().to(ScalarType.Float64).sum().item<double>());
                     if (_options.NonFiniteLoss == NonFiniteLossPolicy.Throw)
@@ -220,8 +297,13 @@ public sealed class Distiller
                     }
 
                     _logger.LogWarning("Skipped a batch with a non-finite loss in stage {Stage}, epoch {Epoch}, step {Step}", run.Stage.Name, epoch, step);
-                    skipped++;
+                    sums.Skip();
                     continue;
+                }
+
+                if (!everyStep)
+                {
+                    sums.TrackNonFinite(loss.Total, step);
                 }
 
                 optimizer.zero_grad();
@@ -232,83 +314,31 @@ public sealed class Distiller
                 }
 
                 optimizer.step();
-                Accumulate(ref totalSum, loss.Total);
-                foreach (var (name, value) in loss.Parts)
-                {
-                    parts.TryGetValue(name, out var sum);
-                    Accumulate(ref sum, value);
-                    parts[name] = sum!;
-                }
-
-                foreach (var participant in run.Trainable)
-                {
-                    foreach (var metric in trainMetrics[participant.Name])
-                    {
-                        metric.Update(outputs[participant.Name], batch);
-                    }
-                }
-
+                sums.Add(loss, outputs, batch);
                 var info = new StepInfo(run.Stage.Name, epoch, step, batchIndex, batchesPerEpoch);
                 step++;
-                steps++;
+                Progress?.Report(info);
                 foreach (var callback in Callbacks)
                 {
                     callback.OnStepEnd(info);
                 }
             }
-
-            var evaluated = evaluation is not null && ((epoch + 1) % _options.EvaluateEveryEpochs == 0 || epoch == run.Epochs - 1)
-                ? Evaluate(evaluation, cancellationToken)
-                : new Dictionary<string, IReadOnlyDictionary<string, double>>();
-            run.SetModes();
-            return new EpochRecord
-            {
-                Stage = run.Stage.Name,
-                Epoch = epoch,
-                Steps = steps,
-                SkippedSteps = skipped,
-                Loss = Mean(totalSum, steps),
-                LossParts = parts.ToDictionary(p => p.Key, p => Mean(p.Value, steps)),
-                TrainMetrics = trainMetrics.ToDictionary(
-                    p => p.Key,
-                    p => (IReadOnlyDictionary<string, double>)p.Value
-                        .Select(m => (m.Name, Value: m.Compute()))
-                        .Where(m => !double.IsNaN(m.Value))
-                        .ToDictionary(m => m.Name, m => m.Value)),
-                EvalMetrics = evaluated,
-                LearningRate = learningRate,
-                Duration = clock.Elapsed,
-            };
         }
-        finally
+
+        if (!everyStep && sums.FirstNonFiniteStep() is { } badStep)
         {
-            totalSum?.Dispose();
-            foreach (var sum in parts.Values)
-            {
-                sum.Dispose();
-            }
-
-            foreach (var metric in trainMetrics.Values.SelectMany(m => m))
-            {
-                metric.Dispose();
-            }
+            throw new NonFiniteLossException(run.Stage.Name, epoch, badStep, new Dictionary<string, double>());
         }
+
+        position = new TrainingPosition(stageIndex, epoch, 0, step, dataEpoch + 1);
+        var evaluated = evaluation is not null && ((epoch + 1) % _options.EvaluateEveryEpochs == 0 || epoch == run.Epochs - 1)
+            ? Evaluate(evaluation, cancellationToken)
+            : new Dictionary<string, IReadOnlyDictionary<string, double>>();
+        run.SetModes();
+        return sums.ToRecord(run.Stage.Name, epoch, learningRate, clock.Elapsed, evaluated);
     }
 
-    private static void Accumulate(ref Tensor? sum, Tensor value)
-    {
-        var scalar = value.detach().to(ScalarType.Float64).sum();
-        if (sum is null)
-        {
-            sum = scalar.clone().DetachFromDisposeScope();
-        }
-        else
-        {
-            sum.add_(scalar);
-        }
-    }
-
-    private static double Mean(Tensor? sum, int steps) => sum is null || steps == 0 ? double.NaN : sum.item<double>() / steps;
+    private IReadOnlyList<nn.Module> LossModules() => _stages.SelectMany(s => s.Loss.TrainableModules).Distinct().ToArray();
 
     private static void CheckClassCounts(IBatchSource train, IReadOnlyDictionary<string, ModelOutput> outputs)
     {
@@ -366,7 +396,12 @@ public sealed class Distiller
             throw new ArgumentException("A run needs at least one stage.", "stages");
         }
 
-        var duplicateStage = _stages.GroupBy(s => s?.Name).FirstOrDefault(g => g.Count() > 1);
+        if (_stages.Any(s => s is null))
+        {
+            throw new ArgumentException("A stage is null.", "stages");
+        }
+
+        var duplicateStage = _stages.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicateStage is not null)
         {
             throw new ArgumentException($"Two stages are named '{duplicateStage.Key}'; names must be unique.", "stages");
@@ -375,7 +410,6 @@ public sealed class Distiller
         var names = _participants.Select(p => p.Name).ToHashSet();
         foreach (var stage in _stages)
         {
-            ArgumentNullException.ThrowIfNull(stage, "stages");
             foreach (var name in (stage.Trainable ?? Array.Empty<string>()).Concat(stage.Active ?? Array.Empty<string>()))
             {
                 if (!names.Contains(name))
@@ -389,102 +423,6 @@ public sealed class Distiller
             {
                 throw new ArgumentOutOfRangeException("stages", stage.Epochs, $"Stage '{stage.Name}' must run >= 1 epoch.");
             }
-        }
-    }
-
-    /// <summary>The resolved settings of one stage: who runs, who learns, with which optimiser.</summary>
-    private sealed class StageRun
-    {
-        public StageRun(Distiller owner, DistillationStage stage, Device device)
-        {
-            Stage = stage;
-            Device = device;
-            Epochs = stage.Epochs ?? owner._options.Epochs;
-            OptimizerOptions = stage.Optimizer ?? owner._options.Optimizer;
-            Schedule = stage.LearningRateSchedule ?? owner._options.LearningRateSchedule;
-            OptimizerOptions.Validate($"Stages[{stage.Name}].Optimizer");
-            Schedule.Validate($"Stages[{stage.Name}].LearningRateSchedule");
-            Active = stage.Active is null ? owner._participants : owner._participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
-            Trainable = stage.Trainable is null
-                ? Active.Where(p => p is not ITeacher t || t.IsTrainable).ToArray()
-                : Active.Where(p => stage.Trainable.Contains(p.Name)).ToArray();
-            if (stage.Trainable is not null && Trainable.Count != stage.Trainable.Count)
-            {
-                throw new ArgumentException($"Stage '{stage.Name}' trains participants that are not active in it.", "stages");
-            }
-
-            LossModules = stage.Loss.TrainableModules;
-            Parameters = Trainable.SelectMany(p => p.Module.parameters())
-                .Concat(LossModules.SelectMany(m => m.parameters()))
-                .Where(p => p.requires_grad)
-                .Distinct()
-                .ToArray();
-            if (Parameters.Count == 0)
-            {
-                throw new InvalidOperationException(
-                    $"Stage '{stage.Name}' has nothing to train: no student, trainable teacher or loss module with parameters that require gradients.");
-            }
-        }
-
-        public DistillationStage Stage { get; }
-
-        public Device Device { get; }
-
-        public int Epochs { get; }
-
-        public OptimizerOptions OptimizerOptions { get; }
-
-        public LearningRateScheduleOptions Schedule { get; }
-
-        public IReadOnlyList<IDistillationModel> Active { get; }
-
-        public IReadOnlyList<IDistillationModel> Trainable { get; }
-
-        public IReadOnlyList<nn.Module> LossModules { get; }
-
-        public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters { get; }
-
-        public optim.Optimizer CreateOptimizer()
-        {
-            var o = OptimizerOptions;
-            return o.Kind switch
-            {
-                OptimizerKind.Adam => optim.Adam(Parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-                OptimizerKind.AdamW => optim.AdamW(Parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-                _ => optim.SGD(Parameters, o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
-            };
-        }
-
-        public void SetModes()
-        {
-            foreach (var participant in Active)
-            {
-                participant.Module.train(Trainable.Contains(participant));
-            }
-
-            foreach (var module in LossModules)
-            {
-                module.train();
-            }
-        }
-
-        public IReadOnlyDictionary<string, ModelOutput> Forward(Batch batch)
-        {
-            var outputs = new Dictionary<string, ModelOutput>(Active.Count);
-            foreach (var participant in Active)
-            {
-                if (Trainable.Contains(participant))
-                {
-                    outputs[participant.Name] = participant.Forward(batch);
-                }
-                else
-                {
-                    using var noGrad = no_grad();
-                    outputs[participant.Name] = participant.Forward(batch);
-                }
-            }
-
-            return outputs;
         }
     }
 }

@@ -24,6 +24,12 @@ public sealed class DistillerOptions
     /// <summary>What to do when a step's loss is NaN or infinite (default: throw with context).</summary>
     public NonFiniteLossPolicy NonFiniteLoss { get; set; } = NonFiniteLossPolicy.Throw;
 
+    /// <summary>When losses are checked for NaN/infinity (default every step; <see cref="NonFiniteCheck.EpochEnd"/> avoids a device read per step on CUDA).</summary>
+    public NonFiniteCheck NonFiniteCheck { get; set; } = NonFiniteCheck.EveryStep;
+
+    /// <summary>Checkpoint settings (default: no checkpoints).</summary>
+    public CheckpointOptions Checkpoint { get; set; } = new();
+
     /// <summary>Evaluate every this many epochs (and always after a stage's last epoch), &gt;= 1 (default 1).</summary>
     public int EvaluateEveryEpochs { get; set; } = 1;
 
@@ -59,6 +65,18 @@ public sealed class DistillerOptions
             throw new ArgumentOutOfRangeException(nameof(NonFiniteLoss), NonFiniteLoss, "Unknown policy.");
         }
 
+        if (!Enum.IsDefined(NonFiniteCheck))
+        {
+            throw new ArgumentOutOfRangeException(nameof(NonFiniteCheck), NonFiniteCheck, "Unknown check.");
+        }
+
+        if (NonFiniteCheck == NonFiniteCheck.EpochEnd && NonFiniteLoss == NonFiniteLossPolicy.Skip)
+        {
+            throw new ArgumentException("NonFiniteLoss = Skip needs NonFiniteCheck = EveryStep (a batch can only be skipped when it is checked).", nameof(NonFiniteLoss));
+        }
+
+        ArgumentNullException.ThrowIfNull(Checkpoint, nameof(Checkpoint));
+        Checkpoint.Validate();
         ArgumentNullException.ThrowIfNull(Optimizer, nameof(Optimizer));
         ArgumentNullException.ThrowIfNull(LearningRateSchedule, nameof(LearningRateSchedule));
         Optimizer.Validate();

@@ -10,7 +10,7 @@ public sealed class NonFiniteLossException : Exception
     /// <param name="parts">The loss parts' values at that step.</param>
     public NonFiniteLossException(string stage, int epoch, long step, IReadOnlyDictionary<string, double> parts)
         : base($"The loss is not finite in stage '{stage}', epoch {epoch}, step {step} " +
-               $"(parts: {string.Join(", ", parts.Select(p => $"{p.Key}={p.Value}"))}). " +
+               (parts.Count == 0 ? "(parts not recorded: NonFiniteCheck = EpochEnd). " : $"(parts: {string.Join(", ", parts.Select(p => $"{p.Key}={p.Value}"))}). ") +
                "Lower the learning rate, clip gradients (MaxGradNorm), check the inputs, or set NonFiniteLoss = Skip.")
     {
         Stage = stage;

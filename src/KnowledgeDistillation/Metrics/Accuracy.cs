@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Metrics;
 
 /// <summary>Top-k classification accuracy, accumulated on the device. Batches without logits or class targets are skipped.</summary>
-public sealed class Accuracy : IMetric
+public sealed class Accuracy : IResumableMetric
 {
     private Tensor? _correct;
     private long _count;
@@ -55,10 +55,15 @@ public sealed class Accuracy : IMetric
             hits = top.eq(targets.unsqueeze(1)).any(1).sum();
         }
 
-        if (_correct is null || _correct.device_type != hits.device_type || _correct.device_index != hits.device_index)
+        if (_correct is null)
         {
-            _correct?.Dispose();
             _correct = zeros(1, ScalarType.Int64, hits.device).DetachFromDisposeScope();
+        }
+        else if (_correct.device_type != hits.device_type || _correct.device_index != hits.device_index)
+        {
+            var moved = _correct.to(hits.device).DetachFromDisposeScope();
+            _correct.Dispose();
+            _correct = moved;
         }
 
         _correct.add_(hits);
@@ -67,6 +72,26 @@ public sealed class Accuracy : IMetric
 
     /// <inheritdoc />
     public double Compute() => _count == 0 || _correct is null ? double.NaN : (double)_correct.item<long>() / _count;
+
+    /// <inheritdoc />
+    public double[] GetState() => new[] { _correct is null ? 0.0 : _correct.item<long>(), _count };
+
+    /// <inheritdoc />
+    public void SetState(double[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Length != 2)
+        {
+            throw new ArgumentException($"An accuracy state has 2 numbers (correct, count); got {state.Length}.", nameof(state));
+        }
+
+        Reset();
+        _count = (long)state[1];
+        if (_count > 0)
+        {
+            _correct = tensor(new[] { (long)state[0] }).DetachFromDisposeScope();
+        }
+    }
 
     /// <inheritdoc />
     public void Reset()

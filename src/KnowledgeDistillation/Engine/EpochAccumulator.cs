@@ -1,0 +1,167 @@
+using KnowledgeDistillation.Data;
+using KnowledgeDistillation.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>
+/// Sums an epoch's loss, loss parts and training metrics in device tensors (no host read per step), and
+/// turns them into an <see cref="EpochRecord"/> (or a checkpointable <see cref="EpochProgress"/>) once.
+/// </summary>
+internal sealed class EpochAccumulator : IDisposable
+{
+    private readonly Dictionary<string, Tensor> _parts = new();
+    private readonly Dictionary<string, IMetric[]> _metrics;
+    private Tensor? _total;
+    private Tensor? _firstNonFiniteStep;
+
+    public EpochAccumulator(IEnumerable<IDistillationModel> trainable, IEnumerable<Func<IMetric>> metrics)
+    {
+        var factories = metrics.ToArray();
+        _metrics = trainable.ToDictionary(p => p.Name, _ => factories.Select(f => f()).ToArray());
+    }
+
+    public int Steps { get; private set; }
+
+    public int Skipped { get; private set; }
+
+    public void Skip() => Skipped++;
+
+    public void Add(LossResult loss, IReadOnlyDictionary<string, ModelOutput> outputs, Batch batch)
+    {
+        Accumulate(ref _total, loss.Total);
+        foreach (var (name, value) in loss.Parts)
+        {
+            _parts.TryGetValue(name, out var sum);
+            Accumulate(ref sum, value);
+            _parts[name] = sum!;
+        }
+
+        foreach (var (participant, metrics) in _metrics)
+        {
+            foreach (var metric in metrics)
+            {
+                metric.Update(outputs[participant], batch);
+            }
+        }
+
+        Steps++;
+    }
+
+    /// <summary>Records, on the device, the first global step whose loss is not finite.</summary>
+    public void TrackNonFinite(Tensor total, long step)
+    {
+        var bad = isfinite(total.detach()).all().logical_not();
+        if (_firstNonFiniteStep is null)
+        {
+            _firstNonFiniteStep = full(1, -1L, ScalarType.Int64, total.device).DetachFromDisposeScope();
+        }
+
+        var unset = _firstNonFiniteStep.lt(0);
+        _firstNonFiniteStep.copy_(where(unset.logical_and(bad), full(1, step, ScalarType.Int64, total.device), _firstNonFiniteStep));
+    }
+
+    /// <summary>The first non-finite step recorded by <see cref="TrackNonFinite"/>, or null (one host read).</summary>
+    public long? FirstNonFiniteStep()
+    {
+        if (_firstNonFiniteStep is null)
+        {
+            return null;
+        }
+
+        var step = _firstNonFiniteStep.item<long>();
+        return step < 0 ? null : step;
+    }
+
+    public EpochRecord ToRecord(string stage, int epoch, double learningRate, TimeSpan duration, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> evaluation) => new()
+    {
+        Stage = stage,
+        Epoch = epoch,
+        Steps = Steps,
+        SkippedSteps = Skipped,
+        Loss = Mean(_total),
+        LossParts = _parts.ToDictionary(p => p.Key, p => Mean(p.Value)),
+        TrainMetrics = _metrics.ToDictionary(
+            p => p.Key,
+            p => (IReadOnlyDictionary<string, double>)p.Value
+                .Select(m => (m.Name, Value: m.Compute()))
+                .Where(m => !double.IsNaN(m.Value))
+                .ToDictionary(m => m.Name, m => m.Value)),
+        EvalMetrics = evaluation,
+        LearningRate = learningRate,
+        Duration = duration,
+    };
+
+    public EpochProgress ToProgress() => new()
+    {
+        TotalSum = _total?.item<double>(),
+        PartSums = _parts.ToDictionary(p => p.Key, p => p.Value.item<double>()),
+        Steps = Steps,
+        Skipped = Skipped,
+        MetricStates = _metrics.ToDictionary(
+            p => p.Key,
+            p => p.Value.OfType<IResumableMetric>().ToDictionary(m => m.Name, m => m.GetState())),
+    };
+
+    public void Restore(EpochProgress progress, Device device)
+    {
+        Steps = progress.Steps;
+        Skipped = progress.Skipped;
+        if (progress.TotalSum is { } total)
+        {
+            _total = tensor(total, ScalarType.Float64, device).DetachFromDisposeScope();
+        }
+
+        foreach (var (name, value) in progress.PartSums)
+        {
+            _parts[name] = tensor(value, ScalarType.Float64, device).DetachFromDisposeScope();
+        }
+
+        foreach (var (participant, states) in progress.MetricStates)
+        {
+            if (!_metrics.TryGetValue(participant, out var metrics))
+            {
+                continue;
+            }
+
+            foreach (var metric in metrics.OfType<IResumableMetric>())
+            {
+                if (states.TryGetValue(metric.Name, out var state))
+                {
+                    metric.SetState(state);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _total?.Dispose();
+        _firstNonFiniteStep?.Dispose();
+        foreach (var sum in _parts.Values)
+        {
+            sum.Dispose();
+        }
+
+        foreach (var metric in _metrics.Values.SelectMany(m => m))
+        {
+            metric.Dispose();
+        }
+    }
+
+    private static void Accumulate(ref Tensor? sum, Tensor value)
+    {
+        var scalar = value.detach().to(ScalarType.Float64).sum();
+        if (sum is null)
+        {
+            sum = scalar.clone().DetachFromDisposeScope();
+        }
+        else
+        {
+            sum.add_(scalar);
+        }
+    }
+
+    private double Mean(Tensor? sum) => sum is null || Steps == 0 ? double.NaN : sum.item<double>() / Steps;
+}
