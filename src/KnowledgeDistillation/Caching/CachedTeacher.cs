@@ -1,0 +1,206 @@
+using KnowledgeDistillation.Data;
+using KnowledgeDistillation.Internal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Caching;
+
+/// <summary>
+/// Offline distillation: wraps a frozen teacher and computes its outputs (logits and every feature it
+/// returns) once per sample index, serving them from memory or a memory-mapped file afterwards, so later
+/// epochs cost only the student's work. The cache knows what it is valid for: the teacher's weights (a
+/// fingerprint checked when a disk cache is reopened), the sample count, the outputs, and a fingerprint
+/// of every sample's input, so a different dataset or a random augmentation is refused with a clear
+/// message instead of silently served stale outputs.
+/// </summary>
+public sealed class CachedTeacher : ITeacher
+{
+    private readonly ITeacher _teacher;
+    private readonly TeacherCacheOptions _options;
+    private readonly long _sampleCount;
+    private readonly ITeacherOutputStore _store;
+    private Tensor? _projection;
+
+    /// <summary>Wraps <paramref name="teacher"/>.</summary>
+    /// <param name="teacher">A frozen teacher (not owned).</param>
+    /// <param name="sampleCount">The number of samples of the training data (sample indices are 0..count-1).</param>
+    /// <param name="options">Storage and verification settings.</param>
+    /// <exception cref="ArgumentException">The teacher is trainable, the count is not positive, or a disk cache has no path.</exception>
+    public CachedTeacher(ITeacher teacher, long sampleCount, TeacherCacheOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        if (teacher.IsTrainable)
+        {
+            throw new ArgumentException($"Teacher '{teacher.Name}' is trainable; only a frozen teacher's outputs can be cached.", nameof(teacher));
+        }
+
+        if (sampleCount < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampleCount), sampleCount, "The sample count must be >= 1.");
+        }
+
+        _teacher = teacher;
+        _sampleCount = sampleCount;
+        _options = options ?? new TeacherCacheOptions();
+        TeacherFingerprint = ModuleFingerprint.Compute(teacher.Module);
+        _store = _options.Storage switch
+        {
+            TeacherCacheStorage.Disk => new DiskTeacherOutputStore(
+                _options.FilePath ?? throw new ArgumentException("A disk cache needs TeacherCacheOptions.FilePath.", nameof(options)),
+                sampleCount,
+                TeacherFingerprint),
+            _ => new MemoryTeacherOutputStore(sampleCount, teacher.Module.parameters().FirstOrDefault()?.device ?? CPU),
+        };
+    }
+
+    /// <inheritdoc />
+    public string Name => _teacher.Name;
+
+    /// <inheritdoc />
+    public nn.Module Module => _teacher.Module;
+
+    /// <inheritdoc />
+    public bool IsTrainable => false;
+
+    /// <summary>The SHA-256 of the teacher's weights this cache is valid for.</summary>
+    public string TeacherFingerprint { get; }
+
+    /// <summary>Samples whose outputs are cached.</summary>
+    public long CachedSamples => _store.FilledCount;
+
+    /// <summary>Batches served entirely from the cache.</summary>
+    public long Hits { get; private set; }
+
+    /// <summary>Batches for which the teacher ran.</summary>
+    public long Misses { get; private set; }
+
+    /// <inheritdoc />
+    public ModelOutput Forward(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var indices = batch.Indices.cpu().data<long>().ToArray();
+        foreach (var index in indices)
+        {
+            if (index < 0 || index >= _sampleCount)
+            {
+                throw new ArgumentException($"Sample index {index} is outside the cache's 0..{_sampleCount - 1}; the cache was sized for other data.", nameof(batch));
+            }
+        }
+
+        var fingerprints = _options.VerifyInputs ? InputFingerprints(batch.Inputs) : zeros(new long[] { indices.Length, 2 }, ScalarType.Float64, batch.Inputs.device);
+        var allCached = _store.Layout is not null && indices.All(_store.IsFilled);
+        if (_options.VerifyInputs && !_options.AllowChangedInputs && _store.Layout is not null)
+        {
+            Verify(indices, batch, fingerprints);
+        }
+
+        if (allCached)
+        {
+            Hits++;
+            return ToOutput(_store.Read(indices, batch.Indices, batch.Inputs.device));
+        }
+
+        Misses++;
+        var output = _teacher.Forward(batch);
+        var (layout, rows) = Flatten(output);
+        _store.Initialize(layout);
+        var missing = indices.Select((index, position) => (index, position)).Where(p => !_store.IsFilled(p.index)).ToArray();
+        var positions = tensor(missing.Select(p => (long)p.position).ToArray(), ScalarType.Int64, batch.Inputs.device);
+        var missingIndices = missing.Select(p => p.index).ToArray();
+        _store.Write(missingIndices, tensor(missingIndices, ScalarType.Int64), rows.Select(r => r.index_select(0, positions)).ToArray(), fingerprints.index_select(0, positions));
+        return output;
+    }
+
+    /// <summary>Releases the cache (the teacher is not owned and stays usable).</summary>
+    public void Dispose()
+    {
+        _store.Dispose();
+        _projection?.Dispose();
+    }
+
+    private void Verify(long[] indices, Batch batch, Tensor fingerprints)
+    {
+        var cached = indices.Select((index, position) => (index, position)).Where(p => _store.IsFilled(p.index)).ToArray();
+        if (cached.Length == 0)
+        {
+            return;
+        }
+
+        var device = batch.Inputs.device;
+        var positions = tensor(cached.Select(p => (long)p.position).ToArray(), ScalarType.Int64, device);
+        var cachedIndices = cached.Select(p => p.index).ToArray();
+        var stored = _store.ReadFingerprints(cachedIndices, tensor(cachedIndices, ScalarType.Int64), device);
+        var current = fingerprints.index_select(0, positions);
+        var differs = (stored - current).abs().gt(current.abs() * 1e-6 + 1e-9).any(1);
+        if (differs.any().item<bool>())
+        {
+            var changed = differs.cpu().data<bool>().ToArray();
+            var examples = cachedIndices.Where((_, i) => changed[i]).Take(5);
+            throw new InvalidOperationException(
+                $"The inputs of sample(s) {string.Join(", ", examples)} differ from those teacher '{Name}' saw when its outputs were cached: " +
+                "the data changed, or a random augmentation is applied. Use a cache per dataset, remove the augmentation for the teacher, " +
+                "or set TeacherCacheOptions.AllowChangedInputs to distil from the outputs of the first-seen inputs.");
+        }
+    }
+
+    /// <summary>Two fixed pseudo-random projections of each flattened input, in float64 (independent of TorchSharp's RNG).</summary>
+    private Tensor InputFingerprints(Tensor inputs)
+    {
+        var flat = inputs.detach().reshape(inputs.shape[0], -1).to(ScalarType.Float64);
+        var width = flat.shape[1];
+        if (_projection is null || _projection.shape[0] != width || _projection.device_type != flat.device_type)
+        {
+            _projection?.Dispose();
+            var values = new double[width * 2];
+            var state = 0x5DEECE66DUL;
+            for (var i = 0; i < values.Length; i++)
+            {
+                state = (state * 6364136223846793005UL) + 1442695040888963407UL;
+                values[i] = ((state >> 11) * (1.0 / (1UL << 53))) - 0.5;
+            }
+
+            _projection = tensor(values, new[] { width, 2L }).to(flat.device).DetachFromDisposeScope();
+        }
+
+        return flat.matmul(_projection);
+    }
+
+    private static (IReadOnlyList<TeacherOutputEntry> Layout, Tensor[] Rows) Flatten(ModelOutput output)
+    {
+        var layout = new List<TeacherOutputEntry>();
+        var rows = new List<Tensor>();
+        if (output.Logits is { } logits)
+        {
+            layout.Add(new TeacherOutputEntry(TeacherOutputEntry.LogitsName, logits.shape.Skip(1).ToArray()));
+            rows.Add(logits);
+        }
+
+        foreach (var (name, value) in output.Features.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            layout.Add(new TeacherOutputEntry(TeacherOutputEntry.FeaturePrefix + name, value.shape.Skip(1).ToArray()));
+            rows.Add(value);
+        }
+
+        return (layout, rows.ToArray());
+    }
+
+    private ModelOutput ToOutput(Tensor[] rows)
+    {
+        Tensor? logits = null;
+        var features = new Dictionary<string, Tensor>();
+        for (var e = 0; e < rows.Length; e++)
+        {
+            var entry = _store.Layout![e];
+            if (entry.Name == TeacherOutputEntry.LogitsName)
+            {
+                logits = rows[e];
+            }
+            else
+            {
+                features[entry.Name[TeacherOutputEntry.FeaturePrefix.Length..]] = rows[e];
+            }
+        }
+
+        return new ModelOutput(logits, features);
+    }
+}
