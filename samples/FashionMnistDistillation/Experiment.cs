@@ -1,4 +1,5 @@
 using KnowledgeDistillation;
+using KnowledgeDistillation.Caching;
 using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Losses;
@@ -66,16 +67,17 @@ internal sealed class Experiment(ExperimentSettings settings, ILoggerFactory log
     {
         // Same seed => same initial weights and the same batch order for "alone" and "KD".
         random.manual_seed(seed);
-        using var studentNet = SmallCnn.Student();
+        using var studentNet = Students.Create(settings.Student);
         using var student = Student.FromModule(studentNet);
         var participants = new List<IDistillationModel> { student };
-        using var teacher = teacherNet is null ? null : Teacher.FromModule(teacherNet);
+        using var plainTeacher = teacherNet is null ? null : Teacher.FromModule(teacherNet);
+        using var teacher = plainTeacher is not null && settings.CacheTeacher ? plainTeacher.WithOutputCache(train.Count) : (ITeacher?)plainTeacher;
         if (teacher is not null)
         {
             participants.Insert(0, teacher);
         }
 
-        _logger.LogInformation("Training {Label}, seed {Seed}", label, seed);
+        _logger.LogInformation("Training {Label} ({Student}, {Parameters} parameters), seed {Seed}", label, settings.Student, studentNet.parameters().Sum(p => p.numel()), seed);
         var distiller = new Distiller(participants, loss, Options(settings.StudentEpochs, seed), loggers.CreateLogger<Distiller>());
         var result = distiller.Fit(new DataLoader(train, settings.BatchSize, seed: seed), test, cancellationToken);
         if (teacher is not null && seed == settings.Seeds[0])

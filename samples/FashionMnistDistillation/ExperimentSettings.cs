@@ -29,6 +29,12 @@ internal sealed record ExperimentSettings
 
     public string Device { get; init; } = "cpu";
 
+    /// <summary>The student architecture: tiny, small or medium (see <see cref="Students"/>).</summary>
+    public string Student { get; init; } = "small";
+
+    /// <summary>Serve the teacher's outputs from a cache after the first epoch (same numbers, ~5x cheaper KD epochs).</summary>
+    public bool CacheTeacher { get; init; } = true;
+
     /// <summary>The teacher checkpoint name encodes what it was trained with, so a changed setting retrains it.</summary>
     public string TeacherFile => Path.Combine(OutputDirectory, $"teacher-e{TeacherEpochs}-lr{LearningRate}-b{BatchSize}-n{TrainLimit?.ToString() ?? "all"}.bin");
 }

@@ -18,10 +18,13 @@ var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the
 var retrain = new Option<bool>("--retrain-teacher") { Description = "Train the teacher even if a saved one exists." };
 var results = new Option<string?>("--results") { Description = "Also write raw per-seed results (CSV, JSON) to this directory (e.g. docs/results)." };
 var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+var student = new Option<string>("--student") { Description = "Student architecture: tiny (1% of the teacher's parameters), small (2%) or medium (25%).", DefaultValueFactory = _ => "small" };
+student.AcceptOnlyFromAmong(Students.Names);
+var noCache = new Option<bool>("--no-cache") { Description = "Run the teacher in every epoch instead of caching its outputs after the first." };
 
 var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
 {
-    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, retrain, results, device,
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, retrain, results, device, student, noCache,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -40,6 +43,8 @@ root.SetAction((parse, cancellationToken) =>
         TrainLimit = parse.GetValue(trainLimit),
         RetrainTeacher = parse.GetValue(retrain),
         Device = parse.GetValue(device)!,
+        Student = parse.GetValue(student)!,
+        CacheTeacher = !parse.GetValue(noCache),
     };
 
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
@@ -59,7 +64,7 @@ root.SetAction((parse, cancellationToken) =>
     }
 
     Console.WriteLine();
-    Console.WriteLine($"Fashion-MNIST test accuracy ({settings.Seeds.Length} seed(s), teacher {settings.TeacherEpochs} epochs, students {settings.StudentEpochs} epochs, T={settings.Temperature}, alpha={settings.Alpha}):");
+    Console.WriteLine($"Fashion-MNIST test accuracy ({settings.Seeds.Length} seed(s), teacher {settings.TeacherEpochs} epochs, {settings.Student} student {settings.StudentEpochs} epochs, T={settings.Temperature}, alpha={settings.Alpha}):");
     Console.WriteLine(Report.Table(runs));
     Console.WriteLine($"Plot: {plotFile}");
     Console.WriteLine($"Student: {Path.Combine(settings.OutputDirectory, "student-kd.bin")}");

@@ -44,18 +44,21 @@ internal static class Report
             }
         }
 
-        File.WriteAllText(Path.Combine(directory, "fashion-mnist-kd.csv"), csv.ToString());
+        File.WriteAllText(Path.Combine(directory, $"{FileStem(settings)}.csv"), csv.ToString());
         var json = JsonSerializer.Serialize(
             new
             {
-                settings = new { settings.TeacherEpochs, settings.StudentEpochs, settings.Seeds, settings.Temperature, settings.Alpha, settings.LearningRate, settings.BatchSize, settings.TrainLimit, settings.Device },
+                settings = new { settings.Student, settings.CacheTeacher, settings.TeacherEpochs, settings.StudentEpochs, settings.Seeds, settings.Temperature, settings.Alpha, settings.LearningRate, settings.BatchSize, settings.TrainLimit, settings.Device },
                 machine = new { Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, dotnet = Environment.Version.ToString() },
                 runs = results,
                 summary = Summarise(results).Select(s => new { model = s.Model, runs = s.Runs, mean = s.Mean, std = s.Std }),
             },
             new JsonSerializerOptions { WriteIndented = true });
-        File.WriteAllText(Path.Combine(directory, "fashion-mnist-kd.json"), json);
+        File.WriteAllText(Path.Combine(directory, $"{FileStem(settings)}.json"), json);
     }
+
+    private static string FileStem(ExperimentSettings s) =>
+        string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-kd-{s.Student}-T{s.Temperature}-a{s.Alpha}-e{s.StudentEpochs}-s{s.Seeds.Length}");
 
     public static void Plot(IReadOnlyList<RunResult> results, string file)
     {

@@ -1,19 +1,13 @@
 using FluentAssertions;
 using KnowledgeDistillation.Serialization;
 using KnowledgeDistillation.Tests.Data;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Serialization.SafeTensorsTestData;
 using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Serialization;
-
-/// <summary>Runs alone, so that <see cref="Tensor.TotalCount"/> (process-wide) counts only these tests' tensors.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class NativeMemoryCollection
-{
-    public const string Name = "Native tensor counts";
-}
 
 /// <summary>Reading, writing and loading create no native tensors that outlive the call, and never dispose the caller's.</summary>
 [Collection(NativeMemoryCollection.Name)]
