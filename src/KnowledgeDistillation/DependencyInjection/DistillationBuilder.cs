@@ -1,0 +1,80 @@
+using KnowledgeDistillation.Engine;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KnowledgeDistillation.DependencyInjection;
+
+/// <summary>
+/// Describes the run that <c>services.AddKnowledgeDistillation(...)</c> resolves as a <see cref="Distiller"/>:
+/// its participants, its loss or stages, and its callbacks. Participants are created once per container
+/// (singletons), so the trained student can be read back after <see cref="Distiller.Fit"/>.
+/// </summary>
+public sealed class DistillationBuilder
+{
+    internal DistillationBuilder(IServiceCollection services)
+    {
+        Services = services;
+    }
+
+    /// <summary>The service collection being configured.</summary>
+    public IServiceCollection Services { get; }
+
+    internal List<Func<IServiceProvider, IDistillationModel>> Participants { get; } = new();
+
+    internal List<Func<IServiceProvider, DistillationStage>> Stages { get; } = new();
+
+    internal Func<IServiceProvider, IDistillationLoss>? Loss { get; private set; }
+
+    /// <summary>Adds a teacher.</summary>
+    /// <param name="factory">Creates the teacher (called once).</param>
+    public DistillationBuilder AddTeacher(Func<IServiceProvider, ITeacher> factory) => AddParticipant(factory);
+
+    /// <summary>Adds a student.</summary>
+    /// <param name="factory">Creates the student (called once).</param>
+    public DistillationBuilder AddStudent(Func<IServiceProvider, IStudent> factory) => AddParticipant(factory);
+
+    /// <summary>Adds any participant.</summary>
+    /// <param name="factory">Creates the participant (called once).</param>
+    public DistillationBuilder AddParticipant(Func<IServiceProvider, IDistillationModel> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Participants.Add(factory);
+        return this;
+    }
+
+    /// <summary>Sets the loss of a single-stage run (exclusive with <see cref="AddStage"/>).</summary>
+    /// <param name="factory">Creates the loss.</param>
+    public DistillationBuilder UseLoss(Func<IServiceProvider, IDistillationLoss> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (Stages.Count > 0)
+        {
+            throw new InvalidOperationException("This run already has stages; a single loss and stages are exclusive.");
+        }
+
+        Loss = factory;
+        return this;
+    }
+
+    /// <summary>Adds a stage of a multi-stage run (exclusive with <see cref="UseLoss"/>).</summary>
+    /// <param name="factory">Creates the stage.</param>
+    public DistillationBuilder AddStage(Func<IServiceProvider, DistillationStage> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (Loss is not null)
+        {
+            throw new InvalidOperationException("This run already has a single loss; a single loss and stages are exclusive.");
+        }
+
+        Stages.Add(factory);
+        return this;
+    }
+
+    /// <summary>Registers a callback type; every registered <see cref="IDistillationCallback"/> is added to resolved distillers.</summary>
+    /// <typeparam name="TCallback">The callback type (resolved from the container).</typeparam>
+    public DistillationBuilder AddCallback<TCallback>()
+        where TCallback : class, IDistillationCallback
+    {
+        Services.AddTransient<IDistillationCallback, TCallback>();
+        return this;
+    }
+}
