@@ -1,0 +1,30 @@
+using KnowledgeDistillation.Benchmarks;
+
+// Engine benchmarks (docs/benchmarks.md, "Engine"). Each measurement is a ratio of runs made side by side
+// in this one process, alternating A and B in rounds so machine load affects both alike.
+//   step    Distiller.Fit step time vs a hand-written TorchSharp loop doing the same KD step
+//   cache   an epoch with the cached teacher vs a student-only epoch vs an uncached KD epoch
+//   memory  resident memory every 100 steps over 10,000 training steps
+//   all     the three above
+// Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST).
+var command = args.FirstOrDefault() ?? "all";
+var output = Argument(args, "--out") ?? Path.Combine("docs", "results");
+var data = Argument(args, "--data");
+Directory.CreateDirectory(output);
+using var bench = new EngineBenchmarks(data, output);
+switch (command)
+{
+    case "step": bench.StepOverhead(); break;
+    case "cache": bench.CachedEpochs(); break;
+    case "memory": bench.ResidentMemory(); break;
+    case "all": bench.StepOverhead(); bench.CachedEpochs(); bench.ResidentMemory(); break;
+    default: Console.Error.WriteLine($"Unknown benchmark '{command}': use step, cache, memory or all."); return 2;
+}
+
+return 0;
+
+static string? Argument(string[] args, string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}

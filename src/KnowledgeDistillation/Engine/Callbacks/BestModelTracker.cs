@@ -1,0 +1,100 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>
+/// Keeps a copy of a participant's weights (parameters and buffers) from the epoch with the best evaluation
+/// metric, and restores them when training ends (or on <see cref="Restore"/>).
+/// </summary>
+public sealed class BestModelTracker : IDistillationCallback, IDisposable
+{
+    private readonly IDistillationModel _model;
+    private readonly MetricMonitor _monitor;
+    private readonly bool _restoreAtEnd;
+    private Dictionary<string, Tensor>? _best;
+
+    /// <summary>Creates the tracker (pass evaluation data to <see cref="Distiller.Fit"/>).</summary>
+    /// <param name="model">The participant to track.</param>
+    /// <param name="metric">The metric name (default "accuracy").</param>
+    /// <param name="higherIsBetter">Whether larger is better.</param>
+    /// <param name="restoreAtEnd">Whether to load the best weights back into the model when training ends (default true).</param>
+    public BestModelTracker(IDistillationModel model, string metric = "accuracy", bool higherIsBetter = true, bool restoreAtEnd = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+        _monitor = new MetricMonitor(model.Name, metric, higherIsBetter, 0);
+        _restoreAtEnd = restoreAtEnd;
+    }
+
+    /// <summary>The best value seen.</summary>
+    public double? Best => _monitor.Best;
+
+    /// <summary>The epoch record of the best value.</summary>
+    public EpochRecord? BestEpoch { get; private set; }
+
+    /// <inheritdoc />
+    public void OnEpochEnd(EpochRecord record, TrainingControl control)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (_monitor.Read(record) is not { } value || !_monitor.Improves(value))
+        {
+            return;
+        }
+
+        BestEpoch = record;
+        using var noGrad = no_grad();
+        var state = _model.Module.state_dict();
+        if (_best is null)
+        {
+            _best = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+        }
+        else
+        {
+            foreach (var (name, tensor) in state)
+            {
+                _best[name].copy_(tensor);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnFitEnd(FitResult result)
+    {
+        if (_restoreAtEnd)
+        {
+            Restore();
+        }
+    }
+
+    /// <summary>Loads the best weights seen into the model (no-op before the first evaluation).</summary>
+    public void Restore()
+    {
+        if (_best is null)
+        {
+            return;
+        }
+
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in _model.Module.state_dict())
+        {
+            tensor.copy_(_best[name]);
+        }
+    }
+
+    /// <summary>Frees the stored copy.</summary>
+    public void Dispose()
+    {
+        if (_best is null)
+        {
+            return;
+        }
+
+        foreach (var tensor in _best.Values)
+        {
+            tensor.Dispose();
+        }
+
+        _best = null;
+    }
+}
