@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Caching;
 
+[Collection(SerialCollection.Name)]
 public sealed class CachedTeacherTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("kd-cache-").FullName;

@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Engine;
 
+[Collection(SerialCollection.Name)]
 public sealed class CheckpointResumeTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("kd-ckpt-").FullName;

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Engine;
 
+[Collection(SerialCollection.Name)]
 public sealed class DistillerTests
 {
     private static DistillerOptions Options(int epochs = 3, double lr = 0.1) => new()

@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Tests.Engine;
 
 /// <summary>Long runs keep the number of live native tensors flat.</summary>
-[Collection(NativeMemoryCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class NativeMemoryTests
 {
     private static DistillerOptions Options(int epochs) => new()

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Tests.Serialization;
 
 /// <summary>Reading, writing and loading create no native tensors that outlive the call, and never dispose the caller's.</summary>
-[Collection(NativeMemoryCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class SafeTensorsNativeMemoryTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

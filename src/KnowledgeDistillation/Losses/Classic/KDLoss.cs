@@ -7,7 +7,7 @@ namespace KnowledgeDistillation.Losses;
 /// Hinton, Vinyals and Dean (2015), "Distilling the Knowledge in a Neural Network": the student matches
 /// the teacher's temperature-softened class distribution. <c>T² · KL(p_t^T ‖ p_s^T)</c>, batch mean.
 /// </summary>
-public sealed class KDLoss : DistillationLoss
+public sealed class KDLoss : StudentTeacherLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="temperature">Softmax temperature T &gt; 0.</param>
@@ -16,25 +16,13 @@ public sealed class KDLoss : DistillationLoss
     /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (true for a frozen teacher; methods with trainable peers decide).</param>
     /// <param name="name">Reporting name (default "kd").</param>
     public KDLoss(double temperature = 4.0, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd")
-        : base(name)
+        : base(name, student, teacher, detachTeacher)
     {
         Temperature = Guard.Positive(temperature, nameof(temperature));
-        Student = Guard.Name(student, nameof(student));
-        Teacher = Guard.Name(teacher, nameof(teacher));
-        DetachTeacher = detachTeacher;
     }
 
     /// <summary>The softmax temperature.</summary>
     public double Temperature { get; }
-
-    /// <summary>The student's participant name.</summary>
-    public string Student { get; }
-
-    /// <summary>The teacher's participant name.</summary>
-    public string Teacher { get; }
-
-    /// <summary>Whether the teacher's logits are detached.</summary>
-    public bool DetachTeacher { get; }
 
     /// <summary>
     /// <c>T² / B · Σ_i Σ_k p_t[i,k] (log p_t[i,k] − log p_s[i,k])</c> with <c>p = softmax(z / T)</c>; both log-probabilities come
@@ -64,9 +52,7 @@ public sealed class KDLoss : DistillationLoss
     /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var student = context.Output(Student).RequireLogits(Student);
-        var teacher = context.Output(Teacher).RequireLogits(Teacher);
-        return new LossResult(Name, Value(student, DetachTeacher ? teacher.detach() : teacher, Temperature));
+        var (student, teacher) = Logits(context);
+        return new LossResult(Name, Value(student, teacher, Temperature));
     }
 }

@@ -12,24 +12,17 @@ namespace KnowledgeDistillation.Losses;
 /// (<c>{name}/logit_mse</c>) and the mean-gap term <c>½ mean(d)²</c> (<c>{name}/mean_gap</c>), whose batch mean
 /// is zero exactly when the equal-mean condition holds.
 /// </summary>
-public sealed class InfiniteTemperatureKDLoss : DistillationLoss
+public sealed class InfiniteTemperatureKDLoss : StudentTeacherLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
     /// <param name="name">Reporting name (default "kd_inf").</param>
-    public InfiniteTemperatureKDLoss(string student = "student", string teacher = "teacher", string name = "kd_inf")
-        : base(name)
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (default true).</param>
+    public InfiniteTemperatureKDLoss(string student = "student", string teacher = "teacher", string name = "kd_inf", bool detachTeacher = true)
+        : base(name, student, teacher, detachTeacher)
     {
-        Student = Guard.Name(student, nameof(student));
-        Teacher = Guard.Name(teacher, nameof(teacher));
     }
-
-    /// <summary>The student's participant name.</summary>
-    public string Student { get; }
-
-    /// <summary>The teacher's participant name.</summary>
-    public string Teacher { get; }
 
     /// <summary><c>1/(2K·B) · Σ_i ‖d_i − mean(d_i)‖²</c> with <c>d = z − v</c>. Gradient: <c>(d − mean(d)) / (K·B)</c>.</summary>
     /// <param name="studentLogits">Student logits z [batch, classes].</param>
@@ -59,15 +52,13 @@ public sealed class InfiniteTemperatureKDLoss : DistillationLoss
     /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var student = context.Output(Student).RequireLogits(Student);
-        var teacher = context.Output(Teacher).RequireLogits(Teacher).detach();
+        var (student, teacher) = Logits(context);
         var value = Value(student, teacher);
         var parts = new Dictionary<string, Tensor>
         {
             [Name] = value,
-            [$"{Name}/logit_mse"] = LogitMatchingLoss.Value(student.detach(), teacher),
-            [$"{Name}/mean_gap"] = MeanGap(student.detach(), teacher).square().mean() / 2.0,
+            [$"{Name}/logit_mse"] = LogitMatchingLoss.Value(student.detach(), teacher.detach()),
+            [$"{Name}/mean_gap"] = MeanGap(student.detach(), teacher.detach()).square().mean() / 2.0,
         };
         return new LossResult(value, parts);
     }

@@ -7,24 +7,17 @@ namespace KnowledgeDistillation.Losses;
 /// Logit matching (Ba and Caruana, 2014): squared error between student and teacher logits,
 /// <c>1/(2K) · ‖z − v‖²</c> per sample, batch mean. Gradient w.r.t. the student logits: <c>(z − v) / (K·B)</c>.
 /// </summary>
-public sealed class LogitMatchingLoss : DistillationLoss
+public sealed class LogitMatchingLoss : StudentTeacherLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
     /// <param name="name">Reporting name (default "logit_mse").</param>
-    public LogitMatchingLoss(string student = "student", string teacher = "teacher", string name = "logit_mse")
-        : base(name)
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (default true).</param>
+    public LogitMatchingLoss(string student = "student", string teacher = "teacher", string name = "logit_mse", bool detachTeacher = true)
+        : base(name, student, teacher, detachTeacher)
     {
-        Student = Guard.Name(student, nameof(student));
-        Teacher = Guard.Name(teacher, nameof(teacher));
     }
-
-    /// <summary>The student's participant name.</summary>
-    public string Student { get; }
-
-    /// <summary>The teacher's participant name.</summary>
-    public string Teacher { get; }
 
     /// <summary><c>1/(2K·B) · Σ_i ‖z_i − v_i‖²</c>.</summary>
     /// <param name="studentLogits">Student logits z [batch, classes].</param>
@@ -43,9 +36,7 @@ public sealed class LogitMatchingLoss : DistillationLoss
     /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var student = context.Output(Student).RequireLogits(Student);
-        var teacher = context.Output(Teacher).RequireLogits(Teacher).detach();
+        var (student, teacher) = Logits(context);
         return new LossResult(Name, Value(student, teacher));
     }
 }
