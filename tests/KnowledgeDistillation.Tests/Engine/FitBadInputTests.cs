@@ -63,6 +63,20 @@ public sealed class FitBadInputTests
     }
 
     [Fact]
+    public void Epoch_end_check_reports_the_first_non_finite_step_without_a_per_step_read()
+    {
+        using var data = SyntheticData.Blobs(32, seed: 2);
+        using var net = new Mlp(8, Array.Empty<int>(), numClasses: 3);
+        using var student = Student.FromModule(net);
+        var options = Options(epochs: 3);
+        options.NonFiniteCheck = NonFiniteCheck.EpochEnd;
+        var act = () => new Distiller(new[] { student }, new CrossEntropyLoss() + new NanAtStep(6), options).Fit(new DataLoader(data, 8));
+        act.Should().Throw<NonFiniteLossException>()
+            .Where(e => e.Epoch == 1 && e.Step == 6)
+            .WithMessage("*epoch 1, step 6*EpochEnd*");
+    }
+
+    [Fact]
     public void Skip_policy_skips_and_counts_non_finite_batches()
     {
         using var data = SyntheticData.Blobs(32, seed: 3);
