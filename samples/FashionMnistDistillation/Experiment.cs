@@ -28,11 +28,13 @@ internal sealed class Experiment(ExperimentSettings settings, ILoggerFactory log
         using var teacherNet = SmallCnn.Teacher();
         results.Add(PrepareTeacher(teacherNet, train, testBatches, cancellationToken));
 
+        using var studentTrain = settings.StudentTrainLimit is { } limit && limit < train.Count ? train.Take(limit) : null;
+        var studentData = studentTrain ?? train;
         foreach (var seed in settings.Seeds)
         {
-            results.Add(TrainStudent("student alone", seed, null, new CrossEntropyLoss(), train, testBatches, cancellationToken));
+            results.Add(TrainStudent("student alone", seed, null, new CrossEntropyLoss(), studentData, testBatches, cancellationToken));
             var kd = Loss.Hinton(settings.Temperature, settings.Alpha);
-            results.Add(TrainStudent("student + KD", seed, teacherNet, kd, train, testBatches, cancellationToken));
+            results.Add(TrainStudent("student + KD", seed, teacherNet, kd, studentData, testBatches, cancellationToken));
         }
 
         return results;

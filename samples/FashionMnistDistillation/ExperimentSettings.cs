@@ -25,6 +25,9 @@ internal sealed record ExperimentSettings
 
     public int? TrainLimit { get; init; }
 
+    /// <summary>Train the students on only the first N training images (the teacher still sees the whole training set): the few-labels regime of Hinton et al., section 3.</summary>
+    public int? StudentTrainLimit { get; init; }
+
     public bool RetrainTeacher { get; init; }
 
     public string Device { get; init; } = "cpu";

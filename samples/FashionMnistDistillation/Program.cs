@@ -15,6 +15,7 @@ var studentEpochs = new Option<int?>("--student-epochs") { Description = "Studen
 var temperature = new Option<double>("--temperature") { Description = "KD temperature T.", DefaultValueFactory = _ => 4.0 };
 var alpha = new Option<double>("--alpha") { Description = "Weight of the KD term; CE gets 1 - alpha.", DefaultValueFactory = _ => 0.9 };
 var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
+var studentTrainLimit = new Option<int?>("--student-train-limit") { Description = "Train the students on only the first N training images; the teacher still uses the whole set (few-labels regime)." };
 var retrain = new Option<bool>("--retrain-teacher") { Description = "Train the teacher even if a saved one exists." };
 var results = new Option<string?>("--results") { Description = "Also write raw per-seed results (CSV, JSON) to this directory (e.g. docs/results)." };
 var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
@@ -24,7 +25,7 @@ var noCache = new Option<bool>("--no-cache") { Description = "Run the teacher in
 
 var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
 {
-    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, retrain, results, device, student, noCache,
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -41,6 +42,7 @@ root.SetAction((parse, cancellationToken) =>
         Temperature = parse.GetValue(temperature),
         Alpha = parse.GetValue(alpha),
         TrainLimit = parse.GetValue(trainLimit),
+        StudentTrainLimit = parse.GetValue(studentTrainLimit),
         RetrainTeacher = parse.GetValue(retrain),
         Device = parse.GetValue(device)!,
         Student = parse.GetValue(student)!,

@@ -48,7 +48,7 @@ internal static class Report
         var json = JsonSerializer.Serialize(
             new
             {
-                settings = new { settings.Student, settings.CacheTeacher, settings.TeacherEpochs, settings.StudentEpochs, settings.Seeds, settings.Temperature, settings.Alpha, settings.LearningRate, settings.BatchSize, settings.TrainLimit, settings.Device },
+                settings = new { settings.Student, settings.CacheTeacher, settings.TeacherEpochs, settings.StudentEpochs, settings.Seeds, settings.Temperature, settings.Alpha, settings.LearningRate, settings.BatchSize, settings.TrainLimit, settings.StudentTrainLimit, settings.Device },
                 machine = new { Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, dotnet = Environment.Version.ToString() },
                 runs = results,
                 summary = Summarise(results).Select(s => new { model = s.Model, runs = s.Runs, mean = s.Mean, std = s.Std }),
@@ -58,7 +58,7 @@ internal static class Report
     }
 
     private static string FileStem(ExperimentSettings s) =>
-        string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-kd-{s.Student}-T{s.Temperature}-a{s.Alpha}-e{s.StudentEpochs}-s{s.Seeds.Length}");
+        string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-kd-{s.Student}-T{s.Temperature}-a{s.Alpha}-e{s.StudentEpochs}-s{s.Seeds.Length}{(s.StudentTrainLimit is { } n ? $"-n{n}" : "")}");
 
     public static void Plot(IReadOnlyList<RunResult> results, string file)
     {
