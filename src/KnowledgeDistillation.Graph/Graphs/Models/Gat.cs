@@ -1,0 +1,37 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Graph.Graphs;
+
+/// <summary>Two-layer GAT (Veličković et al. 2018): H heads of width F concatenated with ELU, then one output head; dropout on features and attention.</summary>
+public sealed class Gat : nn.Module<Tensor, Tensor>
+{
+    private readonly GraphPropagation propagation;
+    private readonly GatConv conv1;
+    private readonly GatConv conv2;
+    private readonly Dropout dropout;
+    private readonly long inFeatures;
+
+    /// <summary>Creates the model for <paramref name="graph"/> (self loops are added).</summary>
+    public Gat(GraphAdjacency graph, long inFeatures, long classes, long hidden = 8, long heads = 8, double featureDropout = 0.6, double attentionDropout = 0.6)
+        : base("gat")
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        this.inFeatures = inFeatures;
+        propagation = new GraphPropagation(graph.WithSelfLoops());
+        conv1 = new GatConv(propagation, inFeatures, hidden, heads, attentionDropout, name: "conv1");
+        conv2 = new GatConv(propagation, hidden * heads, classes, 1, attentionDropout, name: "conv2");
+        dropout = nn.Dropout(GraphModelChecks.Probability(featureDropout, nameof(featureDropout)));
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "GAT");
+        using var scope = NewDisposeScope();
+        var h = nn.functional.elu(conv1.call(dropout.call(x)).flatten(1), 1.0);
+        return conv2.call(dropout.call(h)).mean(new long[] { 1 }).MoveToOuterDisposeScope();
+    }
+}
