@@ -11,6 +11,7 @@ var path = "../shared/data/graphs/cora.npz";
 var kinds = new[] { GnnKind.Gcn };
 var seeds = new[] { 0 };
 string? json = null;
+var threads = 1;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -21,11 +22,14 @@ for (var i = 0; i < args.Length; i++)
         case "--seeds":
             seeds = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             break;
+        case "--threads":
+            threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
         case "--json":
             json = args[++i];
             break;
         case "--help" or "-h":
-            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json]");
+            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1]");
             return 0;
         default:
             path = args[i];
@@ -33,7 +37,7 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-set_num_threads(Math.Max(1, Environment.ProcessorCount));
+set_num_threads(threads);
 var clock = Stopwatch.StartNew();
 var graph = NpzGraphReader.Read(path).Standardize();
 Console.WriteLine($"{Path.GetFileName(path)}: {graph.NodeCount} nodes (largest component), {graph.Adjacency.EntryCount / 2} edges, {graph.FeatureCount} features, {graph.ClassCount} classes; load {clock.Elapsed.TotalSeconds:F1}s");

@@ -76,10 +76,15 @@ public sealed class CpfStudent : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(x);
         GraphModelChecks.Features(x, plp.Propagation.NodeCount, inFeatures, "The CPF student");
         using var scope = NewDisposeScope();
+        // Edge weights and the MLP output are computed once per forward and shared by the K steps (one feature-dropout
+        // mask per step of training); the official code recomputes them in every step with fresh dropout masks, which
+        // is identical in eval mode and K times more expensive in training.
+        var weights = plp.EdgeWeights(x);
+        var transformed = plp.Transform(x);
         var h = label_init;
         for (var k = 0; k < Options.Layers; k++)
         {
-            h = (plp.call(x, h) * (1 - labeled)) + labeled_one_hot;
+            h = (plp.Step(h, weights, transformed) * (1 - labeled)) + labeled_one_hot;
         }
 
         return h.MoveToOuterDisposeScope();

@@ -13,9 +13,9 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly GraphPropagation propagation;
     private readonly Parameter balance_logit;
-    private readonly Parameter? attention;
+    private readonly SparseInputLinear? attention;
     private readonly Parameter? node_confidence;
-    private readonly Linear mlp1;
+    private readonly SparseInputLinear mlp1;
     private readonly Linear mlp2;
     private readonly Dropout feature_dropout;
     private readonly Dropout attention_dropout;
@@ -37,8 +37,8 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
         var gain = Math.Sqrt(2.0);
         if (variant == CpfVariant.Inductive)
         {
-            attention = nn.Parameter(empty(1, inFeatures));
-            nn.init.xavier_normal_(attention, gain);
+            attention = new SparseInputLinear(inFeatures, 1, hasBias: false, options.FeatureDropout, "attention");
+            nn.init.xavier_normal_(attention.Weight, gain);
         }
         else
         {
@@ -46,7 +46,7 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
             nn.init.xavier_normal_(node_confidence, gain);
         }
 
-        mlp1 = nn.Linear(inFeatures, options.Hidden);
+        mlp1 = new SparseInputLinear(inFeatures, options.Hidden, hasBias: true, options.FeatureDropout, "mlp1");
         mlp2 = nn.Linear(options.Hidden, classes);
         feature_dropout = nn.Dropout(options.FeatureDropout);
         attention_dropout = nn.Dropout(options.AttentionDropout);
@@ -57,7 +57,7 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
     public Parameter BalanceLogit => balance_logit;
 
     /// <summary>z, the confidence vector of CPF-ind ([1, d]); null for CPF-tra.</summary>
-    public Parameter? Attention => attention;
+    public Parameter? Attention => attention?.Weight;
 
     /// <summary>The per-node confidence scores of CPF-tra ([N, 1]); null for CPF-ind.</summary>
     public Parameter? NodeConfidenceParameter => node_confidence;
@@ -71,7 +71,7 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(x);
         using var scope = NewDisposeScope();
         var c = variant == CpfVariant.Inductive
-            ? (feature_dropout.call(x) * attention!).sum(1)
+            ? attention!.call(x).squeeze(1)
             : feature_dropout.call(node_confidence!).squeeze(1);
         return c.MoveToOuterDisposeScope();
     }
@@ -88,7 +88,7 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(x);
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(mlp1.call(feature_dropout.call(x)));
+        var h = nn.functional.relu(mlp1.call(x));
         return mlp2.call(feature_dropout.call(h)).MoveToOuterDisposeScope();
     }
 
@@ -96,12 +96,24 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(labels);
         using var scope = NewDisposeScope();
-        var w = attention_dropout.call(EdgeWeights(x));
-        var propagated = propagation.Propagate(labels, w);
+        return Step(labels, EdgeWeights(x), Transform(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One layer from precomputed edge weights <paramref name="edgeWeights"/> [E] and MLP output
+    /// <paramref name="transformed"/> [N, C]: <c>ReLU(alpha * (dropout(w) propagation of labels) + (1 - alpha) * transformed)</c>.
+    /// Attention dropout is drawn anew on every call.
+    /// </summary>
+    public Tensor Step(Tensor labels, Tensor edgeWeights, Tensor transformed)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(edgeWeights);
+        ArgumentNullException.ThrowIfNull(transformed);
+        using var scope = NewDisposeScope();
+        var propagated = propagation.Propagate(labels, attention_dropout.call(edgeWeights));
         var alpha = balance_logit.sigmoid();
-        var mixed = (alpha * propagated) + ((1 - alpha) * Transform(x));
+        var mixed = (alpha * propagated) + ((1 - alpha) * transformed);
         return nn.functional.relu(mixed).MoveToOuterDisposeScope();
     }
 }

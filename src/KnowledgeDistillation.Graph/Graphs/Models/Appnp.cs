@@ -11,7 +11,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 public sealed class Appnp : nn.Module<Tensor, Tensor>
 {
     private readonly GraphPropagation propagation;
-    private readonly Linear fc1;
+    private readonly SparseInputLinear fc1;
     private readonly Linear fc2;
     private readonly Dropout dropout;
     private readonly long inFeatures;
@@ -27,7 +27,7 @@ public sealed class Appnp : nn.Module<Tensor, Tensor>
         this.alpha = GraphModelChecks.UnitInterval(alpha, nameof(alpha));
         this.steps = (int)GraphModelChecks.Positive(steps, nameof(steps));
         propagation = new GraphPropagation(graph.WithSelfLoops().Normalize(AdjacencyNormalization.Symmetric));
-        fc1 = nn.Linear(inFeatures, hidden);
+        fc1 = new SparseInputLinear(inFeatures, hidden, hasBias: true, dropout, "fc1");
         fc2 = nn.Linear(hidden, classes);
         this.dropout = nn.Dropout(GraphModelChecks.Probability(dropout, nameof(dropout)));
         RegisterComponents();
@@ -38,7 +38,7 @@ public sealed class Appnp : nn.Module<Tensor, Tensor>
     {
         GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "APPNP");
         using var scope = NewDisposeScope();
-        var z = fc2.call(dropout.call(nn.functional.relu(fc1.call(dropout.call(x)))));
+        var z = fc2.call(dropout.call(nn.functional.relu(fc1.call(x))));
         var h = z;
         for (var k = 0; k < steps; k++)
         {

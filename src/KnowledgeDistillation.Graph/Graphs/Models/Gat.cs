@@ -10,7 +10,6 @@ public sealed class Gat : nn.Module<Tensor, Tensor>
     private readonly GraphPropagation propagation;
     private readonly GatConv conv1;
     private readonly GatConv conv2;
-    private readonly Dropout dropout;
     private readonly long inFeatures;
 
     /// <summary>Creates the model for <paramref name="graph"/> (self loops are added).</summary>
@@ -20,9 +19,9 @@ public sealed class Gat : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(graph);
         this.inFeatures = inFeatures;
         propagation = new GraphPropagation(graph.WithSelfLoops());
-        conv1 = new GatConv(propagation, inFeatures, hidden, heads, attentionDropout, name: "conv1");
-        conv2 = new GatConv(propagation, hidden * heads, classes, 1, attentionDropout, name: "conv2");
-        dropout = nn.Dropout(GraphModelChecks.Probability(featureDropout, nameof(featureDropout)));
+        GraphModelChecks.Probability(featureDropout, nameof(featureDropout));
+        conv1 = new GatConv(propagation, inFeatures, hidden, heads, attentionDropout, inputDropout: featureDropout, name: "conv1");
+        conv2 = new GatConv(propagation, hidden * heads, classes, 1, attentionDropout, inputDropout: featureDropout, name: "conv2");
         RegisterComponents();
     }
 
@@ -31,7 +30,7 @@ public sealed class Gat : nn.Module<Tensor, Tensor>
     {
         GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "GAT");
         using var scope = NewDisposeScope();
-        var h = nn.functional.elu(conv1.call(dropout.call(x)).flatten(1), 1.0);
-        return conv2.call(dropout.call(h)).mean(new long[] { 1 }).MoveToOuterDisposeScope();
+        var h = nn.functional.elu(conv1.call(x).flatten(1), 1.0);
+        return conv2.call(h).mean(new long[] { 1 }).MoveToOuterDisposeScope();
     }
 }

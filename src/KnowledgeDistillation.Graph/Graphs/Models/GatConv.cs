@@ -12,7 +12,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 public sealed class GatConv : nn.Module<Tensor, Tensor>
 {
     private readonly GraphPropagation propagation;
-    private readonly Linear linear;
+    private readonly SparseInputLinear linear;
     private readonly Parameter attention_left;
     private readonly Parameter attention_right;
     private readonly Parameter bias;
@@ -21,8 +21,8 @@ public sealed class GatConv : nn.Module<Tensor, Tensor>
     private readonly long outFeatures;
     private readonly double negativeSlope;
 
-    /// <summary>Creates the layer; <paramref name="propagation"/> must contain self loops (weights are ignored).</summary>
-    public GatConv(GraphPropagation propagation, long inFeatures, long outFeatures, long heads, double attentionDropout = 0, double negativeSlope = 0.2, string name = "gat_conv")
+    /// <summary>Creates the layer; <paramref name="propagation"/> must contain self loops (weights are ignored); <paramref name="inputDropout"/> applies to x.</summary>
+    public GatConv(GraphPropagation propagation, long inFeatures, long outFeatures, long heads, double attentionDropout = 0, double negativeSlope = 0.2, double inputDropout = 0, string name = "gat_conv")
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(propagation);
@@ -32,9 +32,9 @@ public sealed class GatConv : nn.Module<Tensor, Tensor>
         GraphModelChecks.Probability(attentionDropout, nameof(attentionDropout));
         this.propagation = propagation;
         this.negativeSlope = negativeSlope;
-        linear = nn.Linear(inFeatures, heads * outFeatures, hasBias: false);
+        linear = new SparseInputLinear(inFeatures, heads * outFeatures, hasBias: false, inputDropout, "linear");
         var gain = Math.Sqrt(2.0);
-        nn.init.xavier_normal_(linear.weight, gain);
+        nn.init.xavier_normal_(linear.Weight, gain);
         attention_left = nn.Parameter(empty(1, heads, outFeatures));
         attention_right = nn.Parameter(empty(1, heads, outFeatures));
         nn.init.xavier_normal_(attention_left, gain);
@@ -45,7 +45,7 @@ public sealed class GatConv : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Linear weight ([H*F, in]).</summary>
-    public Tensor Weight => linear.weight;
+    public Tensor Weight => linear.Weight;
 
     /// <summary>Source-side attention vector a_l ([1, H, F]).</summary>
     public Tensor AttentionLeft => attention_left;

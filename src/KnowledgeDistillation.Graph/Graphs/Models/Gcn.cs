@@ -10,7 +10,6 @@ public sealed class Gcn : nn.Module<Tensor, Tensor>
     private readonly GraphPropagation propagation;
     private readonly GcnConv conv1;
     private readonly GcnConv conv2;
-    private readonly Dropout dropout;
     private readonly long inFeatures;
 
     /// <summary>Creates the model for <paramref name="graph"/> (self loops are added, weights renormalised).</summary>
@@ -20,9 +19,9 @@ public sealed class Gcn : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(graph);
         this.inFeatures = inFeatures;
         propagation = new GraphPropagation(graph.WithSelfLoops().Normalize(AdjacencyNormalization.Symmetric));
-        conv1 = new GcnConv(propagation, inFeatures, hidden, "conv1");
-        conv2 = new GcnConv(propagation, hidden, classes, "conv2");
-        this.dropout = nn.Dropout(GraphModelChecks.Probability(dropout, nameof(dropout)));
+        GraphModelChecks.Probability(dropout, nameof(dropout));
+        conv1 = new GcnConv(propagation, inFeatures, hidden, dropout, "conv1");
+        conv2 = new GcnConv(propagation, hidden, classes, dropout, "conv2");
         RegisterComponents();
     }
 
@@ -31,7 +30,7 @@ public sealed class Gcn : nn.Module<Tensor, Tensor>
     {
         GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "GCN");
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(conv1.call(dropout.call(x)));
-        return conv2.call(dropout.call(h)).MoveToOuterDisposeScope();
+        var h = nn.functional.relu(conv1.call(x));
+        return conv2.call(h).MoveToOuterDisposeScope();
     }
 }

@@ -11,7 +11,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 public sealed class Gcnii : nn.Module<Tensor, Tensor>
 {
     private readonly GraphPropagation propagation;
-    private readonly Linear input;
+    private readonly SparseInputLinear input;
     private readonly ModuleList<GcniiConv> convs;
     private readonly Linear output;
     private readonly Dropout dropout;
@@ -25,7 +25,7 @@ public sealed class Gcnii : nn.Module<Tensor, Tensor>
         this.inFeatures = inFeatures;
         GraphModelChecks.Positive(layers, nameof(layers));
         propagation = new GraphPropagation(graph.WithSelfLoops().Normalize(AdjacencyNormalization.Symmetric));
-        input = nn.Linear(inFeatures, hidden);
+        input = new SparseInputLinear(inFeatures, hidden, hasBias: true, dropout, "input");
         convs = nn.ModuleList(Enumerable.Range(1, layers).Select(l => new GcniiConv(propagation, hidden, l, alpha, lambda, $"conv{l}")).ToArray());
         output = nn.Linear(hidden, classes);
         this.dropout = nn.Dropout(GraphModelChecks.Probability(dropout, nameof(dropout)));
@@ -37,7 +37,7 @@ public sealed class Gcnii : nn.Module<Tensor, Tensor>
     {
         GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "GCNII");
         using var scope = NewDisposeScope();
-        var h0 = nn.functional.relu(input.call(dropout.call(x)));
+        var h0 = nn.functional.relu(input.call(x));
         var h = h0;
         foreach (var conv in convs)
         {
