@@ -60,8 +60,9 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Softmax of edge scores over the incoming edges of each target node: <c>exp(s_e) / sum_{e' -> v} exp(s_e')</c>.
-    /// <paramref name="scores"/> is [E] or [E, H] (H heads). For stability the global maximum (a constant, detached)
-    /// is subtracted; the result is exactly the per-target softmax because softmax ignores a shared shift.
+    /// <paramref name="scores"/> is [E] or [E, H] (H heads). For stability each target's maximum score (a constant,
+    /// without gradient) is subtracted first, computed on the host in one pass over the edges (TorchSharp 0.107 has no
+    /// scatter_reduce), so the result is exact even when segments differ by hundreds.
     /// </summary>
     public Tensor EdgeSoftmax(Tensor scores)
     {
@@ -73,9 +74,37 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         var s = scores.dim() == 1 ? scores.unsqueeze(1) : scores;
-        var e = (s - s.max().detach()).exp();
+        var e = (s - SegmentMax(s).index_select(0, target)).exp();
         var denominator = zeros(new[] { NodeCount, s.shape[1] }, s.dtype, s.device).index_add(0, target, e, 1);
-        var result = e / denominator.index_select(0, target).clamp_min(1e-30);
+        var result = e / denominator.index_select(0, target);
         return (scores.dim() == 1 ? result.squeeze(1) : result).MoveToOuterDisposeScope();
+    }
+
+    private Tensor SegmentMax(Tensor scores)
+    {
+        using var noGrad = no_grad();
+        var heads = (int)scores.shape[1];
+        var values = scores.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        var targets = target.cpu().data<long>().ToArray();
+        var max = new double[NodeCount * heads];
+        Array.Fill(max, double.NegativeInfinity);
+        for (var i = 0; i < targets.Length; i++)
+        {
+            var row = targets[i] * heads;
+            for (var h = 0; h < heads; h++)
+            {
+                max[row + h] = Math.Max(max[row + h], values[(i * heads) + h]);
+            }
+        }
+
+        for (var i = 0; i < max.Length; i++)
+        {
+            if (double.IsNegativeInfinity(max[i]))
+            {
+                max[i] = 0;
+            }
+        }
+
+        return tensor(max, new[] { NodeCount, (long)heads }).to(scores.dtype, scores.device);
     }
 }
