@@ -10,7 +10,6 @@ public sealed class GraphSage : nn.Module<Tensor, Tensor>
     private readonly GraphPropagation propagation;
     private readonly SageConv conv1;
     private readonly SageConv conv2;
-    private readonly Dropout dropout;
     private readonly long inFeatures;
 
     /// <summary>Creates the model for <paramref name="graph"/> (self loops removed, mean over neighbours).</summary>
@@ -20,9 +19,9 @@ public sealed class GraphSage : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(graph);
         this.inFeatures = inFeatures;
         propagation = new GraphPropagation(graph.WithoutSelfLoops().Normalize(AdjacencyNormalization.RandomWalk));
-        conv1 = new SageConv(propagation, inFeatures, hidden, "conv1");
-        conv2 = new SageConv(propagation, hidden, classes, "conv2");
-        this.dropout = nn.Dropout(GraphModelChecks.Probability(dropout, nameof(dropout)));
+        GraphModelChecks.Probability(dropout, nameof(dropout));
+        conv1 = new SageConv(propagation, inFeatures, hidden, dropout, "conv1");
+        conv2 = new SageConv(propagation, hidden, classes, dropout, "conv2");
         RegisterComponents();
     }
 
@@ -31,7 +30,7 @@ public sealed class GraphSage : nn.Module<Tensor, Tensor>
     {
         GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "GraphSAGE");
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(conv1.call(dropout.call(x)));
-        return conv2.call(dropout.call(h)).MoveToOuterDisposeScope();
+        var h = nn.functional.relu(conv1.call(x));
+        return conv2.call(h).MoveToOuterDisposeScope();
     }
 }
