@@ -30,7 +30,10 @@ public sealed class Gat : nn.Module<Tensor, Tensor>
     {
         GraphModelChecks.Features(x, propagation.NodeCount, inFeatures, "GAT");
         using var scope = NewDisposeScope();
-        var h = nn.functional.elu(conv1.call(x).flatten(1), 1.0);
+        // ELU written out: TorchSharp 0.107's elu passes temporary Scalars to native code without keeping them alive,
+        // and a garbage collection during the call crashed a long benchmark run ("toFloat" check failure).
+        var z = conv1.call(x).flatten(1);
+        var h = z.clamp_min(0) + z.clamp_max(0).exp() - 1;
         return conv2.call(h).mean(new long[] { 1 }).MoveToOuterDisposeScope();
     }
 }

@@ -61,7 +61,8 @@ public sealed class GatConv : nn.Module<Tensor, Tensor>
         var h = linear.call(x).view(n, heads, outFeatures);
         var left = (h * attention_left).sum(-1);
         var right = (h * attention_right).sum(-1);
-        var scores = nn.functional.leaky_relu(left.index_select(0, propagation.Source) + right.index_select(0, propagation.Target), negativeSlope);
+        var raw = left.index_select(0, propagation.Source) + right.index_select(0, propagation.Target);
+        var scores = raw.clamp_min(0) + (raw.clamp_max(0) * negativeSlope); // LeakyReLU (see Gat: no native Scalar temporaries)
         var alpha = attention_dropout.call(propagation.EdgeSoftmax(scores));
         var flat = h.reshape(n, heads * outFeatures);
         var weights = alpha.repeat_interleave(outFeatures, 1);
