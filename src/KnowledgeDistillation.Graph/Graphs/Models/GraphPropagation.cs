@@ -13,6 +13,9 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
     private readonly Tensor source;
     private readonly Tensor target;
     private readonly Tensor weight;
+    private readonly long[] hostTargets;
+    private double[] scoreBuffer = Array.Empty<double>();
+    private double[] maxBuffer = Array.Empty<double>();
 
     /// <summary>Wraps <paramref name="adjacency"/> (already normalised as the model needs).</summary>
     public GraphPropagation(GraphAdjacency adjacency, string name = "propagation")
@@ -23,6 +26,7 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
         source = tensor(adjacency.Sources);
         target = tensor(adjacency.Targets);
         weight = tensor(adjacency.Weights);
+        hostTargets = adjacency.Targets;
         RegisterComponents();
     }
 
@@ -82,18 +86,31 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
 
     private Tensor SegmentMax(Tensor scores)
     {
+        // Host buffers are reused across calls: a fresh large array per call lands on the large-object heap and triggers
+        // frequent background (gen 2) collections, which exposes TorchSharp 0.107's finalizer race on temporary Scalars.
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         var heads = (int)scores.shape[1];
-        var values = scores.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
-        var targets = target.cpu().data<long>().ToArray();
-        var max = new double[NodeCount * heads];
-        Array.Fill(max, double.NegativeInfinity);
-        for (var i = 0; i < targets.Length; i++)
+        var edges = hostTargets.Length;
+        if (scoreBuffer.Length < edges * heads)
         {
-            var row = targets[i] * heads;
+            scoreBuffer = new double[edges * heads];
+        }
+
+        if (maxBuffer.Length < NodeCount * heads)
+        {
+            maxBuffer = new double[NodeCount * heads];
+        }
+
+        scores.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().CopyTo(scoreBuffer.AsSpan(0, edges * heads));
+        var max = maxBuffer.AsSpan(0, (int)NodeCount * heads);
+        max.Fill(double.NegativeInfinity);
+        for (var i = 0; i < edges; i++)
+        {
+            var row = (int)hostTargets[i] * heads;
             for (var h = 0; h < heads; h++)
             {
-                max[row + h] = Math.Max(max[row + h], values[(i * heads) + h]);
+                max[row + h] = Math.Max(max[row + h], scoreBuffer[(i * heads) + h]);
             }
         }
 
@@ -105,6 +122,8 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
             }
         }
 
-        return tensor(max, new[] { NodeCount, (long)heads }).to(scores.dtype, scores.device);
+        var result = empty(new[] { NodeCount, (long)heads }, ScalarType.Float64);
+        result.data<double>().CopyFrom(max);
+        return result.to(scores.dtype, scores.device).MoveToOuterDisposeScope();
     }
 }
