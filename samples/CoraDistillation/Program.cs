@@ -12,6 +12,8 @@ var kinds = new[] { GnnKind.Gcn };
 var seeds = new[] { 0 };
 string? json = null;
 var threads = 1;
+var patience = 50;
+var studentLr = 5e-3;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -25,11 +27,17 @@ for (var i = 0; i < args.Length; i++)
         case "--threads":
             threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
+        case "--patience":
+            patience = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--student-lr":
+            studentLr = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
         case "--json":
             json = args[++i];
             break;
         case "--help" or "-h":
-            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1]");
+            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1] [--patience 50] [--student-lr 5e-3]");
             return 0;
         default:
             path = args[i];
@@ -58,7 +66,7 @@ foreach (var seed in seeds)
         {
             manual_seed(seed);
             using var studentNet = new CpfStudent(adjacency, graph.FeatureCount, graph.ClassCount, data.Labels, data.Split.Train, new CpfOptions { Variant = variant });
-            var student = GraphTraining.FitCpf(studentNet, stored, data, new GraphTrainingOptions { LearningRate = 5e-3, WeightDecay = 1e-2, Seed = seed });
+            var student = GraphTraining.FitCpf(studentNet, stored, data, new GraphTrainingOptions { LearningRate = studentLr, WeightDecay = 1e-2, Seed = seed, Patience = patience });
             var name = variant == CpfVariant.Inductive ? "CPF-ind" : "CPF-tra";
             rows.Add(new Row(kind.ToString(), name, seed, student.TestAccuracy, student.ValidationAccuracy, student.Epochs, student.WallTime.TotalSeconds));
             Console.WriteLine($"seed {seed} {kind,-9} {name}  test {student.TestAccuracy:P2} val {student.ValidationAccuracy:P2} ({student.Epochs} epochs, {student.WallTime.TotalSeconds:F1}s)");
