@@ -61,7 +61,8 @@ foreach (var seed in seeds)
         var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed));
         using var stored = StoredPredictions.From(teacherNet, data.Features);
         rows.Add(new Row(kind.ToString(), "teacher", seed, teacher.TestAccuracy, teacher.ValidationAccuracy, teacher.Epochs, teacher.WallTime.TotalSeconds));
-        Console.WriteLine($"seed {seed} {kind,-9} teacher  test {teacher.TestAccuracy:P2} val {teacher.ValidationAccuracy:P2} ({teacher.Epochs} epochs, {teacher.WallTime.TotalSeconds:F1}s)");
+        var confidence = stored.Logits.softmax(1).max(1).values.mean().item<float>();
+        Console.WriteLine($"seed {seed} {kind,-9} teacher  test {teacher.TestAccuracy:P2} val {teacher.ValidationAccuracy:P2} ({teacher.Epochs} epochs, best {teacher.BestEpoch + 1}, {teacher.WallTime.TotalSeconds:F1}s; mean max-probability {confidence:F3})");
         foreach (var variant in new[] { CpfVariant.Inductive, CpfVariant.Transductive })
         {
             manual_seed(seed);
