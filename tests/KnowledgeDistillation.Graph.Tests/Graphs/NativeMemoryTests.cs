@@ -6,13 +6,7 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Graph.Tests.Graphs;
 
-[CollectionDefinition(nameof(NativeMemoryTests), DisableParallelization = true)]
-public sealed class NativeMemoryCollection
-{
-}
-
-/// <summary>Native tensors do not accumulate over full-graph epochs (the count is global, so this runs alone).</summary>
-[Collection(nameof(NativeMemoryTests))]
+/// <summary>Native tensors do not accumulate over full-graph epochs (the count is global; the suite runs serially).</summary>
 public sealed class NativeMemoryTests
 {
     [Fact]

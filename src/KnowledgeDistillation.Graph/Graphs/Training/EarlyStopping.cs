@@ -69,6 +69,7 @@ public sealed class EarlyStopping : IDistillationCallback, IDisposable
         }
 
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         foreach (var (name, tensor) in module.state_dict())
         {
             if (best.TryGetValue(name, out var saved))
@@ -85,6 +86,7 @@ public sealed class EarlyStopping : IDistillationCallback, IDisposable
     {
         Clear();
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         best = module.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
     }
 
