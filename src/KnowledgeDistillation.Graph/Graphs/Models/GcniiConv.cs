@@ -1,0 +1,51 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Graph.Graphs;
+
+/// <summary>
+/// A GCNII layer (Chen et al. 2020), initial residual + identity mapping:
+/// <c>s = (1 - alpha) Â h + alpha h0</c>, <c>out = (1 - beta) s + beta s W</c> with <c>beta = ln(lambda / layer + 1)</c>.
+/// </summary>
+public sealed class GcniiConv : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly GraphPropagation propagation;
+    private readonly Linear linear;
+    private readonly double alpha;
+
+    /// <summary>Creates layer number <paramref name="layer"/> (1-based) of width <paramref name="features"/>.</summary>
+    public GcniiConv(GraphPropagation propagation, long features, int layer, double alpha = 0.1, double lambda = 0.5, string name = "gcnii_conv")
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(propagation);
+        GraphModelChecks.Positive(features, nameof(features));
+        GraphModelChecks.Positive(layer, nameof(layer));
+        this.alpha = GraphModelChecks.UnitInterval(alpha, nameof(alpha));
+        if (!(lambda > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "'lambda' must be > 0.");
+        }
+
+        this.propagation = propagation;
+        Beta = Math.Log((lambda / layer) + 1);
+        linear = nn.Linear(features, features, hasBias: false);
+        var bound = 1.0 / Math.Sqrt(features);
+        nn.init.uniform_(linear.weight, -bound, bound);
+        RegisterComponents();
+    }
+
+    /// <summary>The identity-mapping strength beta = ln(lambda / layer + 1).</summary>
+    public double Beta { get; }
+
+    /// <summary>The weight W as stored by <c>Linear</c> ([F, F]; applied as s W^T).</summary>
+    public Tensor Weight => linear.weight;
+
+    /// <summary>Computes the layer from the current state <paramref name="h"/> and the initial state <paramref name="h0"/>.</summary>
+    public override Tensor forward(Tensor h, Tensor h0)
+    {
+        using var scope = NewDisposeScope();
+        var support = ((1 - alpha) * propagation.call(h)) + (alpha * h0);
+        return (((1 - Beta) * support) + (Beta * linear.call(support))).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,129 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Graph.Graphs;
+
+/// <summary>
+/// Sparse message passing over a fixed <see cref="GraphAdjacency"/>: <c>out[v] = sum_u w_uv x[u]</c>, computed on the
+/// edge list with <c>index_select</c> + <c>index_add</c> (never a dense N x N matrix). The edge arrays are buffers, so
+/// they move with the module to its device.
+/// </summary>
+public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
+{
+    private readonly Tensor source;
+    private readonly Tensor target;
+    private readonly Tensor weight;
+    private readonly long[] hostTargets;
+    private double[] scoreBuffer = Array.Empty<double>();
+    private double[] maxBuffer = Array.Empty<double>();
+
+    /// <summary>Wraps <paramref name="adjacency"/> (already normalised as the model needs).</summary>
+    public GraphPropagation(GraphAdjacency adjacency, string name = "propagation")
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(adjacency);
+        NodeCount = adjacency.NodeCount;
+        source = tensor(adjacency.Sources);
+        target = tensor(adjacency.Targets);
+        weight = tensor(adjacency.Weights);
+        hostTargets = adjacency.Targets;
+        RegisterComponents();
+    }
+
+    /// <summary>Number of nodes.</summary>
+    public long NodeCount { get; }
+
+    /// <summary>Source node of every edge (int64 [E]).</summary>
+    public Tensor Source => source;
+
+    /// <summary>Target node of every edge (int64 [E]).</summary>
+    public Tensor Target => target;
+
+    /// <summary>Weight of every edge (float32 [E]).</summary>
+    public Tensor Weight => weight;
+
+    /// <summary>Propagates node states <paramref name="x"/> ([N, F]) with the stored weights.</summary>
+    public override Tensor forward(Tensor x) => Propagate(x, weight);
+
+    /// <summary>Propagates <paramref name="x"/> ([N, F]) with per-edge weights <paramref name="edgeWeights"/> ([E] or [E, F]).</summary>
+    public Tensor Propagate(Tensor x, Tensor edgeWeights)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(edgeWeights);
+        if (x.dim() != 2 || x.shape[0] != NodeCount)
+        {
+            throw new ArgumentException($"Node states must have shape [{NodeCount}, features]; got [{string.Join(", ", x.shape)}].", nameof(x));
+        }
+
+        using var scope = NewDisposeScope();
+        var messages = x.index_select(0, source);
+        var w = edgeWeights.dim() == 1 ? edgeWeights.unsqueeze(1) : edgeWeights;
+        var result = zeros(new[] { NodeCount, x.shape[1] }, x.dtype, x.device).index_add(0, target, messages * w, 1);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Softmax of edge scores over the incoming edges of each target node: <c>exp(s_e) / sum_{e' -> v} exp(s_e')</c>.
+    /// <paramref name="scores"/> is [E] or [E, H] (H heads). For stability each target's maximum score (a constant,
+    /// without gradient) is subtracted first, computed on the host in one pass over the edges (TorchSharp 0.107 has no
+    /// scatter_reduce), so the result is exact even when segments differ by hundreds.
+    /// </summary>
+    public Tensor EdgeSoftmax(Tensor scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (scores.dim() is < 1 or > 2 || scores.shape[0] != source.shape[0])
+        {
+            throw new ArgumentException($"Edge scores must have shape [{source.shape[0]}] or [{source.shape[0]}, heads]; got [{string.Join(", ", scores.shape)}].", nameof(scores));
+        }
+
+        using var scope = NewDisposeScope();
+        var s = scores.dim() == 1 ? scores.unsqueeze(1) : scores;
+        var e = (s - SegmentMax(s).index_select(0, target)).exp();
+        var denominator = zeros(new[] { NodeCount, s.shape[1] }, s.dtype, s.device).index_add(0, target, e, 1);
+        var result = e / denominator.index_select(0, target);
+        return (scores.dim() == 1 ? result.squeeze(1) : result).MoveToOuterDisposeScope();
+    }
+
+    private Tensor SegmentMax(Tensor scores)
+    {
+        // Host buffers are reused across calls: a fresh large array per call lands on the large-object heap and triggers
+        // frequent background (gen 2) collections, which exposes TorchSharp 0.107's finalizer race on temporary Scalars.
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var heads = (int)scores.shape[1];
+        var edges = hostTargets.Length;
+        if (scoreBuffer.Length < edges * heads)
+        {
+            scoreBuffer = new double[edges * heads];
+        }
+
+        if (maxBuffer.Length < NodeCount * heads)
+        {
+            maxBuffer = new double[NodeCount * heads];
+        }
+
+        scores.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().CopyTo(scoreBuffer.AsSpan(0, edges * heads));
+        var max = maxBuffer.AsSpan(0, (int)NodeCount * heads);
+        max.Fill(double.NegativeInfinity);
+        for (var i = 0; i < edges; i++)
+        {
+            var row = (int)hostTargets[i] * heads;
+            for (var h = 0; h < heads; h++)
+            {
+                max[row + h] = Math.Max(max[row + h], scoreBuffer[(i * heads) + h]);
+            }
+        }
+
+        for (var i = 0; i < max.Length; i++)
+        {
+            if (double.IsNegativeInfinity(max[i]))
+            {
+                max[i] = 0;
+            }
+        }
+
+        var result = empty(new[] { NodeCount, (long)heads }, ScalarType.Float64);
+        result.data<double>().CopyFrom(max);
+        return result.to(scores.dtype, scores.device).MoveToOuterDisposeScope();
+    }
+}

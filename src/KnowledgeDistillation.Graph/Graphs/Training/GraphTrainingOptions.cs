@@ -1,0 +1,23 @@
+namespace KnowledgeDistillation.Graph.Graphs;
+
+/// <summary>Full-graph training settings for <see cref="GraphTraining"/> (Adam, early stopping on validation accuracy).</summary>
+public sealed record GraphTrainingOptions
+{
+    /// <summary>Maximum epochs (one full-graph step each).</summary>
+    public int MaxEpochs { get; init; } = 500;
+
+    /// <summary>Epochs without a better validation accuracy before stopping; the best state is restored.</summary>
+    public int Patience { get; init; } = 50;
+
+    /// <summary>Adam learning rate.</summary>
+    public double LearningRate { get; init; } = 0.01;
+
+    /// <summary>Adam weight decay (L2).</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+
+    /// <summary>Seed for parameter initialisation and dropout (null: not reseeded).</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Device: "cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; init; } = "cpu";
+}
