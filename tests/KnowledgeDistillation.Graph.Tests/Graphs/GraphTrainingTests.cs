@@ -64,30 +64,6 @@ public sealed class GraphTrainingTests
         result.BestEpoch.Should().Be(result.Fit.History.First(h => h.EvalMetrics["teacher"]["val_accuracy"] == best).Epoch);
     }
 
-    [Fact]
-    public void Early_stopping_stops_after_patience_epochs_without_improvement()
-    {
-        using var module = TorchSharp.torch.nn.Linear(2, 2);
-        using var stopping = new EarlyStopping(module, "m", "val_accuracy", patience: 2);
-        var control = new TrainingControl();
-        foreach (var (epoch, value) in new[] { (0, 0.5), (1, 0.7), (2, 0.6), (3, 0.7) })
-        {
-            stopping.OnEpochEnd(Record(epoch, value), control);
-        }
-
-        control.StopRequested.Should().BeTrue();
-        stopping.BestEpoch.Should().Be(1);
-        stopping.BestValue.Should().Be(0.7);
-
-        static EpochRecord Record(int epoch, double value) => new()
-        {
-            Stage = "s", Epoch = epoch, Steps = 1, Loss = 0, LossParts = new Dictionary<string, double>(),
-            TrainMetrics = new Dictionary<string, IReadOnlyDictionary<string, double>>(),
-            EvalMetrics = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["m"] = new Dictionary<string, double> { ["val_accuracy"] = value } },
-            LearningRate = 0, Duration = TimeSpan.Zero,
-        };
-    }
-
     [Theory]
     [InlineData(CpfVariant.Inductive)]
     [InlineData(CpfVariant.Transductive)]

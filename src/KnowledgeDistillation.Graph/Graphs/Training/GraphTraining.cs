@@ -23,7 +23,7 @@ public static class GraphTraining
     {
         ArgumentNullException.ThrowIfNull(model);
         using var teacher = Teacher.FromModule(model, "teacher", trainable: true);
-        return Run(new IDistillationModel[] { teacher }, new MaskedCrossEntropyLoss("teacher"), model, "teacher", data, options, logger, cancellationToken);
+        return Run(new IDistillationModel[] { teacher }, new MaskedCrossEntropyLoss("teacher"), "teacher", data, options, logger, cancellationToken);
     }
 
     /// <summary>
@@ -42,7 +42,7 @@ public static class GraphTraining
         ArgumentNullException.ThrowIfNull(teacher);
         using var t = Teacher.FromModule(teacher, "teacher");
         using var s = Student.FromModule(student, "student");
-        return Run(new IDistillationModel[] { t, s }, new CpfLoss("student", "teacher"), student, "student", data, options, logger, cancellationToken);
+        return Run(new IDistillationModel[] { t, s }, new CpfLoss("student", "teacher"), "student", data, options, logger, cancellationToken);
     }
 
     /// <summary>The graph metrics: accuracy on the validation and the test nodes.</summary>
@@ -51,7 +51,6 @@ public static class GraphTraining
     private static GraphRunResult Run(
         IDistillationModel[] participants,
         IDistillationLoss loss,
-        nn.Module trained,
         string trainedName,
         GraphBatchSource data,
         GraphTrainingOptions? options,
@@ -78,7 +77,9 @@ public static class GraphTraining
             distiller.Metrics.Add(metric);
         }
 
-        using var stopping = new EarlyStopping(trained, trainedName, "val_accuracy", options.Patience);
+        var stopping = new EarlyStopping(trainedName, "val_accuracy", options.Patience);
+        using var best = new BestModelTracker(participants.First(p => p.Name == trainedName), "val_accuracy");
+        distiller.Callbacks.Add(best);
         distiller.Callbacks.Add(stopping);
         var fit = distiller.Fit(data, data, cancellationToken);
         var final = distiller.Evaluate(data, cancellationToken)[trainedName];
@@ -86,7 +87,7 @@ public static class GraphTraining
         {
             ValidationAccuracy = final["val_accuracy"],
             TestAccuracy = final["test_accuracy"],
-            BestEpoch = stopping.BestEpoch,
+            BestEpoch = best.BestEpoch?.Epoch ?? -1,
             Epochs = fit.History.Count,
             WallTime = fit.WallTime,
             Fit = fit,

@@ -44,6 +44,7 @@ public sealed class BestModelTracker : IDistillationCallback, IDisposable
 
         BestEpoch = record;
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope(); // state_dict() may hand out new handles; the copies below are detached
         var state = _model.Module.state_dict();
         if (_best is null)
         {
@@ -76,6 +77,7 @@ public sealed class BestModelTracker : IDistillationCallback, IDisposable
         }
 
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         foreach (var (name, tensor) in _model.Module.state_dict())
         {
             tensor.copy_(_best[name]);
