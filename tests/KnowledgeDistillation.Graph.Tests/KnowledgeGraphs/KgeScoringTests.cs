@@ -73,6 +73,9 @@ public sealed class KgeScoringTests
         allclose(tails, model.Score(h.unsqueeze(1), r.unsqueeze(1), all), 1e-4, 1e-4).Should().BeTrue();
         allclose(heads, model.Score(all, r.unsqueeze(1), t.unsqueeze(1)), 1e-4, 1e-4).Should().BeTrue();
         allclose(model.Score(h, r, t), tails.gather(1, t.unsqueeze(1)).squeeze(1), 1e-4, 1e-4).Should().BeTrue();
+        var negatives = tensor(new long[,] { { 1, 2 }, { 0, 6 }, { 4, 4 } });
+        allclose(model.ScoreNegatives(h, r, t, negatives, corruptHead: false), tails.gather(1, negatives), 1e-4, 1e-4).Should().BeTrue();
+        allclose(model.ScoreNegatives(h, r, t, negatives, corruptHead: true), heads.gather(1, negatives), 1e-4, 1e-4).Should().BeTrue();
     }
 
     [Theory]

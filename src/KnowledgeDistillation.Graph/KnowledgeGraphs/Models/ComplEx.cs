@@ -28,21 +28,19 @@ public sealed class ComplEx : KgeModel
     }
 
     /// <inheritdoc />
-    public override Tensor ScoreAllTails(Tensor heads, Tensor relationIds)
+    protected override Tensor? TailQuery(Tensor h, Tensor r)
     {
-        var (hRe, hIm) = Split(Rows(entities, heads));
-        var (rRe, rIm) = Split(Rows(relations, relationIds));
-        var query = cat(new[] { hRe * rRe - hIm * rIm, hRe * rIm + hIm * rRe }, -1);
-        return matmul(query, entities.t());
+        var (hRe, hIm) = Split(h);
+        var (rRe, rIm) = Split(r);
+        return cat(new[] { hRe * rRe - hIm * rIm, hRe * rIm + hIm * rRe }, -1);
     }
 
     /// <inheritdoc />
-    public override Tensor ScoreAllHeads(Tensor relationIds, Tensor tails)
+    protected override Tensor? HeadQuery(Tensor r, Tensor t)
     {
-        var (rRe, rIm) = Split(Rows(relations, relationIds));
-        var (tRe, tIm) = Split(Rows(entities, tails));
-        var query = cat(new[] { rRe * tRe + rIm * tIm, rRe * tIm - rIm * tRe }, -1);
-        return matmul(query, entities.t());
+        var (rRe, rIm) = Split(r);
+        var (tRe, tIm) = Split(t);
+        return cat(new[] { rRe * tRe + rIm * tIm, rRe * tIm - rIm * tRe }, -1);
     }
 
     private static (Tensor Re, Tensor Im) Split(Tensor x)

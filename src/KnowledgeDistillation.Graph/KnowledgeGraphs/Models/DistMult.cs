@@ -19,10 +19,8 @@ public sealed class DistMult : KgeModel
     public override Tensor ScoreEmbeddings(Tensor h, Tensor r, Tensor t) => (h * r * t).sum(-1);
 
     /// <inheritdoc />
-    public override Tensor ScoreAllTails(Tensor heads, Tensor relationIds) =>
-        matmul(Rows(entities, heads) * Rows(relations, relationIds), entities.t());
+    protected override Tensor? TailQuery(Tensor h, Tensor r) => h * r;
 
     /// <inheritdoc />
-    public override Tensor ScoreAllHeads(Tensor relationIds, Tensor tails) =>
-        matmul(Rows(entities, tails) * Rows(relations, relationIds), entities.t());
+    protected override Tensor? HeadQuery(Tensor r, Tensor t) => t * r;
 }

@@ -82,6 +82,42 @@ public abstract class KgeModel : nn.Module
         return ScoreEmbeddings(Rows(entities, heads), Rows(relations, relationIds), Rows(entities, tails));
     }
 
+    /// <summary>
+    /// Scores negatives of a batch: (h, r, n) for each replacement tail n, or (n, r, t) when <paramref name="corruptHead"/>: [B, N].
+    /// Bilinear models (<see cref="TailQuery"/> not null) use one batched matrix product instead of materialising [B, N, width] products.
+    /// </summary>
+    /// <param name="heads">Head ids [B].</param>
+    /// <param name="relationIds">Relation ids [B].</param>
+    /// <param name="tails">Tail ids [B].</param>
+    /// <param name="negatives">Replacement entity ids [B, N].</param>
+    /// <param name="corruptHead">True to replace heads, false to replace tails.</param>
+    public Tensor ScoreNegatives(Tensor heads, Tensor relationIds, Tensor tails, Tensor negatives, bool corruptHead)
+    {
+        CheckIndices(heads, nameof(heads));
+        CheckIndices(relationIds, nameof(relationIds));
+        CheckIndices(tails, nameof(tails));
+        CheckIndices(negatives, nameof(negatives));
+        var r = Rows(relations, relationIds);
+        var query = corruptHead ? HeadQuery(r, Rows(entities, tails)) : TailQuery(Rows(entities, heads), r);
+        if (query is not null)
+        {
+            return bmm(Rows(entities, negatives), query.unsqueeze(2)).squeeze(2);
+        }
+        return corruptHead
+            ? Score(negatives, relationIds.unsqueeze(1), tails.unsqueeze(1))
+            : Score(heads.unsqueeze(1), relationIds.unsqueeze(1), negatives);
+    }
+
+    /// <summary>For bilinear models, a vector q with f(h, r, e) = ⟨q, e⟩ for every tail e; <c>null</c> for other models.</summary>
+    /// <param name="h">Head rows [.., width].</param>
+    /// <param name="r">Relation rows [.., width].</param>
+    protected virtual Tensor? TailQuery(Tensor h, Tensor r) => null;
+
+    /// <summary>For bilinear models, a vector q with f(e, r, t) = ⟨q, e⟩ for every head e; <c>null</c> for other models.</summary>
+    /// <param name="r">Relation rows [.., width].</param>
+    /// <param name="t">Tail rows [.., width].</param>
+    protected virtual Tensor? HeadQuery(Tensor r, Tensor t) => null;
+
     /// <summary>Scores (h, r, e) for every entity e: [queries, entities].</summary>
     /// <param name="heads">Head ids [Q].</param>
     /// <param name="relationIds">Relation ids [Q].</param>
@@ -89,6 +125,10 @@ public abstract class KgeModel : nn.Module
     {
         CheckIndices(heads, nameof(heads));
         CheckIndices(relationIds, nameof(relationIds));
+        if (TailQuery(Rows(entities, heads), Rows(relations, relationIds)) is { } query)
+        {
+            return matmul(query, entities.t());
+        }
         return Chunked(e => ScoreEmbeddings(Rows(entities, heads).unsqueeze(1), Rows(relations, relationIds).unsqueeze(1), e.unsqueeze(0)), heads.shape[0]);
     }
 
@@ -99,6 +139,10 @@ public abstract class KgeModel : nn.Module
     {
         CheckIndices(relationIds, nameof(relationIds));
         CheckIndices(tails, nameof(tails));
+        if (HeadQuery(Rows(relations, relationIds), Rows(entities, tails)) is { } query)
+        {
+            return matmul(query, entities.t());
+        }
         return Chunked(e => ScoreEmbeddings(e.unsqueeze(0), Rows(relations, relationIds).unsqueeze(1), Rows(entities, tails).unsqueeze(1)), tails.shape[0]);
     }
 

@@ -73,9 +73,7 @@ public static class KgeParticipant
                         nameof(batch));
                 }
                 var corruptHead = batch.Extras.TryGetValue(TripleBatchSource.CorruptHeadKey, out var mode) && mode.item<long>() != 0;
-                features[NegativeScores] = corruptHead
-                    ? model.Score(negatives, r.unsqueeze(1), t.unsqueeze(1))
-                    : model.Score(h.unsqueeze(1), r.unsqueeze(1), negatives);
+                features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, corruptHead);
             }
             return new ModelOutput(null, features);
         };
