@@ -20,6 +20,10 @@ if (settings is null)
     return 0;
 }
 
+if (settings.Threads is { } threads)
+{
+    TorchSharp.torch.set_num_threads(threads);
+}
 using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
 var logger = loggerFactory.CreateLogger("KnowledgeGraphDistillation");
 var graph = KnowledgeGraph.Load(settings.Data);

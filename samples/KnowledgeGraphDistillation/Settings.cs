@@ -21,6 +21,7 @@ internal sealed record Settings
     public bool Structure { get; init; }
     public int[] Seeds { get; init; } = { 0 };
     public string? Output { get; init; }
+    public int? Threads { get; init; }
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -38,6 +39,7 @@ internal sealed record Settings
           --structure             add DualDE's embedding-structure distance
           --seeds 0,1,2           seeds (default 0)
           --out FILE              write per-seed results as JSON
+          --threads N             libtorch CPU threads (default: libtorch's choice)
         """;
 
     public static Settings? Parse(string[] args)
@@ -67,6 +69,7 @@ internal sealed record Settings
                 "--structure" => s with { Structure = true },
                 "--seeds" => s with { Seeds = Next().Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() },
                 "--out" => s with { Output = Next() },
+                "--threads" => s with { Threads = Int() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)
