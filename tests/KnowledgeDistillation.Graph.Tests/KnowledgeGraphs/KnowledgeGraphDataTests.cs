@@ -41,7 +41,9 @@ public sealed class KnowledgeGraphDataTests
         TripleFileReader.Parse(new[] { "a\tr\tb" }, "train.txt", entities, relations, addUnknown: true);
         var unknownEntity = () => TripleFileReader.Parse(new[] { "a\tr\tb", "a\tr\tzzz" }, "test.txt", entities, relations, addUnknown: false);
         unknownEntity.Should().Throw<FormatException>().WithMessage("test.txt, line 2: unknown entity 'zzz'*");
-        var unknownRelation = () => TripleFileReader.Parse(new[] { "a\tq\tb" }, "valid.txt", entities, relations, addUnknown: false);
+        var unseenEntity = TripleFileReader.Parse(new[] { "zzz\tr\ta" }, "test.txt", entities, relations, addUnknown: false, addUnknownEntities: true);
+        unseenEntity.Should().Equal(new Triple(2, 0, 0));
+        var unknownRelation = () => TripleFileReader.Parse(new[] { "a\tq\tb" }, "valid.txt", entities, relations, addUnknown: false, addUnknownEntities: true);
         unknownRelation.Should().Throw<FormatException>().WithMessage("valid.txt, line 1: unknown relation 'q'*");
     }
 
@@ -54,6 +56,11 @@ public sealed class KnowledgeGraphDataTests
         File.WriteAllLines(Path.Combine(dir, "train.txt"), new[] { "a\tr\tb" });
         var noValid = () => KnowledgeGraph.Load(dir);
         noValid.Should().Throw<FileNotFoundException>().WithMessage("*valid.txt*");
+        File.WriteAllLines(Path.Combine(dir, "valid.txt"), new[] { "a\tr\tnew" });
+        File.WriteAllLines(Path.Combine(dir, "test.txt"), new[] { "b\tr\ta" });
+        KnowledgeGraph.Load(dir).EntityCount.Should().Be(3, "entities first seen in valid/test get ids by default");
+        var strict = () => KnowledgeGraph.Load(dir, allowUnseenEntities: false);
+        strict.Should().Throw<FormatException>().WithMessage("*valid.txt, line 1: unknown entity 'new'*");
         var outOfRange = () => new KnowledgeGraph(2, 1, new[] { new Triple(0, 0, 2) });
         outOfRange.Should().Throw<ArgumentException>().WithMessage("*entities must be in [0, 1]*");
     }

@@ -62,14 +62,17 @@ public sealed class KnowledgeGraph
 
     /// <summary>
     /// Loads <c>train.txt</c>, <c>valid.txt</c> and <c>test.txt</c> from a directory (the ConvE layout of WN18RR, FB15k-237,
-    /// kinship, umls, nations). Entities and relations are numbered in order of first appearance in the training file; validation
-    /// and test triples must only use names seen in training.
+    /// kinship, umls, nations). Entities and relations are numbered in order of first appearance (train, then valid, then test).
+    /// Relations of valid/test must appear in training. Entities that appear only in valid/test (WN18RR has a few) get ids by
+    /// default, as in the usual 40,943-entity vocabulary, so they are ranked as candidates; pass
+    /// <paramref name="allowUnseenEntities"/> = false to reject them instead.
     /// </summary>
     /// <param name="directory">The directory.</param>
+    /// <param name="allowUnseenEntities">Whether valid/test may introduce entities absent from training (default true).</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">A split file is missing.</exception>
     /// <exception cref="FormatException">A line is malformed, or valid/test names an unknown entity or relation.</exception>
-    public static KnowledgeGraph Load(string directory)
+    public static KnowledgeGraph Load(string directory, bool allowUnseenEntities = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (!Directory.Exists(directory))
@@ -85,7 +88,7 @@ public sealed class KnowledgeGraph
             {
                 throw new FileNotFoundException($"'{path}' is missing; a knowledge-graph directory needs train.txt, valid.txt and test.txt.", path);
             }
-            return TripleFileReader.Parse(File.ReadLines(path), path, entities, relations, addUnknown: train);
+            return TripleFileReader.Parse(File.ReadLines(path), path, entities, relations, addUnknown: train, addUnknownEntities: allowUnseenEntities);
         }
         var trainTriples = Read("train.txt", true);
         var validTriples = Read("valid.txt", false);

@@ -9,9 +9,10 @@ public static class TripleFileReader
     /// <param name="entities">The entity vocabulary.</param>
     /// <param name="relations">The relation vocabulary.</param>
     /// <param name="addUnknown">True to add unseen names (training data); false to reject them (validation and test data).</param>
+    /// <param name="addUnknownEntities">When <paramref name="addUnknown"/> is false, still add unseen entities (but not relations); default false.</param>
     /// <returns>The triples as (head, relation, tail) ids.</returns>
     /// <exception cref="FormatException">A line does not have exactly three non-empty tab-separated fields, or names an unknown entity or relation.</exception>
-    public static IReadOnlyList<Triple> Parse(IEnumerable<string> lines, string source, Vocabulary entities, Vocabulary relations, bool addUnknown)
+    public static IReadOnlyList<Triple> Parse(IEnumerable<string> lines, string source, Vocabulary entities, Vocabulary relations, bool addUnknown, bool addUnknownEntities = false)
     {
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(entities);
@@ -35,7 +36,9 @@ public static class TripleFileReader
             var (h, r, t) = (fields[0].Trim(), fields[1].Trim(), fields[2].Trim());
             triples.Add(addUnknown
                 ? new Triple(entities.GetOrAdd(h), relations.GetOrAdd(r), entities.GetOrAdd(t))
-                : new Triple(Known(entities, h, "entity", source, lineNumber), Known(relations, r, "relation", source, lineNumber), Known(entities, t, "entity", source, lineNumber)));
+                : addUnknownEntities
+                    ? new Triple(entities.GetOrAdd(h), Known(relations, r, "relation", source, lineNumber), entities.GetOrAdd(t))
+                    : new Triple(Known(entities, h, "entity", source, lineNumber), Known(relations, r, "relation", source, lineNumber), Known(entities, t, "entity", source, lineNumber)));
         }
         return triples;
     }
@@ -45,7 +48,7 @@ public static class TripleFileReader
             ? id
             : throw new FormatException(
                 $"{source}, line {line}: unknown {kind} '{Truncate(name)}' (not in the training triples). " +
-                "Validation and test triples may only use entities and relations seen in training.");
+                "Validation and test triples may only use relations seen in training (and entities, unless unseen entities are allowed).");
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..77] + "...";
 }
