@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Runs the TorchSharp benchmark (bench/KgBenchmarks) and the PyTorch reference (bench/kg_speed.py) side by side, alternating
-# ROUNDS times, and prints each median and the ratio. usage: bench/kg-speed.sh [DATA_DIR] [ROUNDS=3]
+# ROUNDS times, and prints each median and the ratio. usage: bench/kg-speed.sh [DATA_DIR] [ROUNDS=3] [DIM=500] [REPEATS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/kg/WN18RR}
 rounds=${2:-3}
+dim=${3:-500}
+repeats=${4:-2}
 dotnet build bench/KgBenchmarks -c Release -v q -nologo >/dev/null
 # Same thread count for both: PyTorch's default here, unless KG_THREADS is set.
 export KG_THREADS=${KG_THREADS:-$(/usr/bin/python3 -c 'import torch; print(torch.get_num_threads())')}
 echo "threads: $KG_THREADS"
 out=$(mktemp)
 for i in $(seq "$rounds"); do
-  nice -n 10 dotnet bench/KgBenchmarks/bin/Release/net10.0/KgBenchmarks.dll "$data" | tee -a "$out"
-  nice -n 10 /usr/bin/python3 bench/kg_speed.py "$data" | tee -a "$out"
+  nice -n 10 dotnet bench/KgBenchmarks/bin/Release/net10.0/KgBenchmarks.dll "$data" "$dim" "$repeats" | tee -a "$out"
+  nice -n 10 /usr/bin/python3 bench/kg_speed.py "$data" "$dim" "$repeats" | tee -a "$out"
 done
 python3 - "$out" <<'PY'
 import re, statistics, sys
