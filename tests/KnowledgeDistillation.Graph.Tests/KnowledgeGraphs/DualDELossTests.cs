@@ -41,6 +41,24 @@ public sealed class DualDELossTests
     }
 
     [Fact]
+    public void Self_adversarial_and_score_distillation_losses_match_hand_computed_values()
+    {
+        static double S(double x) => 1 / (1 + Math.Exp(-x));
+        static double H(double x) => Math.Abs(x) < 1 ? 0.5 * x * x : Math.Abs(x) - 0.5;
+        var w1 = Math.Exp(2) / (1 + Math.Exp(2));
+        var hard = -Math.Log(S(1)) - ((1 - w1) * Math.Log(S(0)) + w1 * Math.Log(S(-2)));
+        V(SelfAdversarialLoss.Value(tensor(new[] { 1.0 }), tensor(new[,] { { 0.0, 2.0 } }), 1)).Should().BeApproximately(hard, 1e-12);
+        var plain = -Math.Log(S(1)) - 0.5 * (Math.Log(S(0)) + Math.Log(S(-2)));
+        V(SelfAdversarialLoss.Value(tensor(new[] { 1.0 }), tensor(new[,] { { 0.0, 2.0 } }), null)).Should().BeApproximately(plain, 1e-12);
+
+        var kd = H(S(1) - S(3)) + (1 - w1) * H(S(0) - S(-1)) + w1 * H(S(2) - S(0.5));
+        V(ScoreDistillationLoss.Value(tensor(new[] { 1.0 }), tensor(new[,] { { 0.0, 2.0 } }), tensor(new[] { 3.0 }), tensor(new[,] { { -1.0, 0.5 } }), 1))
+            .Should().BeApproximately(kd, 1e-12);
+        var bad = () => SelfAdversarialLoss.Value(tensor(new[] { 1.0, 2.0 }), tensor(new[,] { { 0.0, 2.0 } }), 1);
+        bad.Should().Throw<ArgumentException>().WithMessage("*'negative'*[2, negatives]*[1, 2]*");
+    }
+
+    [Fact]
     public void Soft_label_weights_at_initialisation_match_the_oracle()
     {
         using var weights = new DualDEWeights();
