@@ -140,13 +140,24 @@ public sealed class LinkPredictionEvaluator
         {
             scores.view(-1).index_fill_(0, tensor(filter.ToArray(), device: device), double.NegativeInfinity);
         }
+        // One pass over [queries, entities]: sign(s - s_target) is +1 for higher, 0 for ties (the target included), -1 for lower
+        // (and for filtered -inf). With G higher, L lower, T tied (target included) and N entities: Σ sign = G - L,
+        // Σ |sign| = G + L, T = N - G - L. Counts stay exact in float32 (N < 2^24); a difference of two distinct finite floats is
+        // never 0, so ties are exact ties. This is ~4x cheaper than two comparisons with integer or float64 sums.
         var targetScore = scores.gather(1, targetT);
-        var higher = (scores > targetScore).sum(1, type: ScalarType.Float64);
-        var rank = 1 + higher;
-        if (Ties != TieBreaking.Optimistic)
+        var sign = scores.sub_(targetScore).sign_();
+        var sum = sign.sum(1).to(ScalarType.Float64);
+        Tensor rank;
+        if (Ties == TieBreaking.Mean)
         {
-            var tied = (scores == targetScore).sum(1, type: ScalarType.Float64) - 1;
-            rank = rank + (Ties == TieBreaking.Mean ? 0.5 * tied : tied);
+            // 1 + G + (T - 1) / 2 = (N + G - L + 1) / 2
+            rank = (sum + (entities + 1)) * 0.5;
+        }
+        else
+        {
+            var moved = sign.abs_().sum(1).to(ScalarType.Float64);
+            var higher = (sum + moved) * 0.5;
+            rank = Ties == TieBreaking.Optimistic ? 1 + higher : entities - (moved - sum) * 0.5;
         }
         return rank.cpu().data<double>().ToArray();
     }
