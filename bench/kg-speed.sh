@@ -24,7 +24,7 @@ def med(kind, key):
     return statistics.median(float(re.search(key + r"=([\d.]+)", l).group(1)) for l in rows if l.split()[1] == kind)
 ts, pt, ps = med("torchsharp", "eval_s"), med("pytorch", "eval_s"), med("pytorch", "eval_sign_s")
 tt, pp = med("torchsharp", "train_triples_per_s"), med("pytorch", "train_triples_per_s")
-print(f"SUMMARY filtered eval (median of {sum(1 for l in rows if l.split()[1] == "torchsharp")} rounds): torchsharp {ts:.3f}s, pytorch {pt:.3f}s, torchsharp/pytorch time ratio {ts/pt:.2f}")
+print(f"SUMMARY filtered eval (median of {sum(1 for l in rows if l.split()[1] == 'torchsharp')} rounds): torchsharp {ts:.3f}s, pytorch {pt:.3f}s, torchsharp/pytorch time ratio {ts/pt:.2f}")
 print(f"SUMMARY pytorch with the same one-pass ranking: {ps:.3f}s, torchsharp/pytorch time ratio {ts/ps:.2f}")
 print(f"SUMMARY training: torchsharp {tt:.0f} triples/s, pytorch {pp:.0f} triples/s, throughput ratio {tt/pp:.2f}")
 PY
