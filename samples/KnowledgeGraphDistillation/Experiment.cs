@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using KnowledgeDistillation;
+using KnowledgeDistillation.Engine;
+using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace KnowledgeGraphDistillation;
+
+/// <summary>One row of the results table.</summary>
+internal sealed record Row(string Method, int Seed, int Dimension, long Parameters, LinkPredictionResult Test, double TrainSeconds, double EvalSeconds);
+
+/// <summary>Runs teacher, student alone, score KD and DualDE for one seed through <see cref="Distiller.Fit"/>.</summary>
+internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogger logger)
+{
+    private readonly LinkPredictionEvaluator _evaluator = LinkPredictionEvaluator.For(graph);
+
+    public IReadOnlyList<Row> Run(int seed, CancellationToken cancellationToken)
+    {
+        var rows = new List<Row>();
+        var data = new TripleBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, settings.Negatives, seed);
+        double? adv = settings.AdversarialTemperature > 0 ? settings.AdversarialTemperature : null;
+
+        random.manual_seed(seed);
+        using var teacherModel = Create(settings.TeacherDim);
+        using var teacher = KgeParticipant.Teacher(teacherModel);
+        var clock = Stopwatch.StartNew();
+        using (var asStudent = KgeParticipant.Student(teacherModel, "teacher"))
+        {
+            Fit(new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
+        }
+        rows.Add(Evaluate("teacher", seed, teacherModel, clock.Elapsed.TotalSeconds));
+
+        using (var alone = Create(settings.StudentDim, seed))
+        {
+            clock.Restart();
+            using var participant = KgeParticipant.Student(alone);
+            Fit(new[] { participant }, new SelfAdversarialLoss(adversarialTemperature: adv), settings.StudentEpochs, data, seed, cancellationToken);
+            rows.Add(Evaluate("student alone", seed, alone, clock.Elapsed.TotalSeconds));
+        }
+
+        using (var kd = Create(settings.StudentDim, seed))
+        {
+            clock.Restart();
+            var loss = new SelfAdversarialLoss(adversarialTemperature: adv) + new ScoreDistillationLoss(adversarialTemperature: adv);
+            using var participant = KgeParticipant.Student(kd);
+            Fit(new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
+            rows.Add(Evaluate("student + score KD", seed, kd, clock.Elapsed.TotalSeconds));
+        }
+
+        using var dualde = Create(settings.StudentDim, seed);
+        using var student = KgeParticipant.Student(dualde);
+        using var weights = new DualDEWeights();
+        var stages = DualDE.Stages(
+            weights, settings.StudentEpochs, settings.Stage2Epochs,
+            stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv);
+        var participants = new IDistillationModel[] { teacher, student };
+        clock.Restart();
+        Run(new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), logger), data, cancellationToken);
+        rows.Add(Evaluate("DualDE stage 1", seed, dualde, clock.Elapsed.TotalSeconds));
+        logger.LogInformation("Soft-label sigmoid after stage 1: a={A:F3} b={B:F3} a'={A2:F3} b'={B2:F3}",
+            weights.StudentPositive.A.item<float>(), weights.StudentPositive.B.item<float>(), weights.StudentNegative.A.item<float>(), weights.StudentNegative.B.item<float>());
+        if (stages.Count > 1)
+        {
+            Run(new Distiller(participants, stages.Skip(1), Options(settings.StudentEpochs, seed), logger), data, cancellationToken);
+            rows.Add(Evaluate("DualDE stage 1+2", seed, dualde, clock.Elapsed.TotalSeconds));
+            rows.Add(Evaluate("teacher after stage 2", seed, teacherModel, 0));
+        }
+        return rows;
+    }
+
+    private KgeModel Create(int dim, int? seed = null)
+    {
+        if (seed is { } s)
+        {
+            random.manual_seed(s + 1000);
+        }
+        return settings.Model switch
+        {
+            "TransE" => new TransE(graph.EntityCount, graph.RelationCount, dim, settings.Margin),
+            "DistMult" => new DistMult(graph.EntityCount, graph.RelationCount, dim),
+            "ComplEx" => new ComplEx(graph.EntityCount, graph.RelationCount, dim),
+            "RotatE" => new RotatE(graph.EntityCount, graph.RelationCount, dim, settings.Margin),
+            _ => throw new ArgumentException($"Unknown model '{settings.Model}': use TransE, DistMult, ComplEx or RotatE."),
+        };
+    }
+
+    private OptimizerOptions Adam(double lr) => new() { Kind = OptimizerKind.Adam, LearningRate = lr, WeightDecay = 0 };
+
+    private DistillerOptions Options(int epochs, int seed) => new() { Epochs = epochs, Seed = seed, Optimizer = Adam(settings.LearningRate) };
+
+    private void Fit(IEnumerable<IDistillationModel> participants, IDistillationLoss loss, int epochs, TripleBatchSource data, int seed, CancellationToken ct) =>
+        Run(new Distiller(participants, loss, Options(epochs, seed), logger), data, ct);
+
+    private static void Run(Distiller distiller, TripleBatchSource data, CancellationToken ct)
+    {
+        distiller.Metrics.Clear();
+        distiller.Fit(data, cancellationToken: ct);
+    }
+
+    private Row Evaluate(string method, int seed, KgeModel model, double trainSeconds)
+    {
+        var times = new List<double>();
+        LinkPredictionResult? result = null;
+        for (var i = 0; i < 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            result = _evaluator.Evaluate(model, graph.Test);
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        var row = new Row(method, seed, model.Dimension, model.ParameterCount, result!, trainSeconds, times[1]);
+        logger.LogInformation("seed {Seed} {Method} (dim {Dim}): {Result}; train {Train:F1}s, test eval {Eval:F3}s", seed, method, model.Dimension, result, trainSeconds, times[1]);
+        return row;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json;
+using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using KnowledgeGraphDistillation;
+using Microsoft.Extensions.Logging;
+
+Settings? settings;
+try
+{
+    settings = Settings.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+if (settings is null)
+{
+    Console.WriteLine(Settings.Help);
+    return 0;
+}
+
+if (settings.Threads is { } threads)
+{
+    TorchSharp.torch.set_num_threads(threads);
+}
+using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+var logger = loggerFactory.CreateLogger("KnowledgeGraphDistillation");
+var graph = KnowledgeGraph.Load(settings.Data);
+logger.LogInformation("{Data}: {Entities} entities, {Relations} relations, {Train}/{Valid}/{Test} triples",
+    settings.Data, graph.EntityCount, graph.RelationCount, graph.Train.Count, graph.Valid.Count, graph.Test.Count);
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+
+var rows = new List<Row>();
+foreach (var seed in settings.Seeds)
+{
+    rows.AddRange(new Experiment(settings, graph, logger).Run(seed, cancel.Token));
+}
+
+var inv = CultureInfo.InvariantCulture;
+string Stat(IEnumerable<double> values)
+{
+    var v = values.ToArray();
+    var mean = v.Average();
+    var std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+    return v.Length > 1 ? string.Format(inv, "{0:F3} ± {1:F3}", mean, std) : string.Format(inv, "{0:F3}", mean);
+}
+var teacherEval = rows.Where(r => r.Method == "teacher").Average(r => r.EvalSeconds);
+Console.WriteLine();
+Console.WriteLine($"{settings.Model} on {settings.Data}, seeds {string.Join(",", settings.Seeds)} (filtered test, both directions; mean ± std over seeds)");
+Console.WriteLine("| method | dim | parameters | MRR | Hits@1 | Hits@3 | Hits@10 | MR | eval time ratio vs teacher |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+foreach (var group in rows.GroupBy(r => r.Method))
+{
+    var g = group.ToArray();
+    Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:N0} | {3} | {4} | {5} | {6} | {7:F1} | {8:F2} |",
+        group.Key, g[0].Dimension, g[0].Parameters, Stat(g.Select(r => r.Test.Mrr)), Stat(g.Select(r => r.Test.Hits1)),
+        Stat(g.Select(r => r.Test.Hits3)), Stat(g.Select(r => r.Test.Hits10)), g.Average(r => r.Test.MeanRank), g.Average(r => r.EvalSeconds) / teacherEval));
+}
+if (settings.Output is { } path)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    File.WriteAllText(path, JsonSerializer.Serialize(new { settings, date = DateTime.UtcNow.ToString("u", inv), rows }, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine($"wrote {path}");
+}
+return 0;

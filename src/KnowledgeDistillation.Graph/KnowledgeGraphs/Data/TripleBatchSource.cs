@@ -1,0 +1,129 @@
+using KnowledgeDistillation.Data;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
+
+/// <summary>
+/// Mini-batches of training triples with uniformly sampled negatives. Each batch has
+/// <see cref="Batch.Inputs"/> = int64 [B, 3] (head, relation, tail), <see cref="Batch.Indices"/> = the triples' indices,
+/// and extras <see cref="NegativesKey"/> = int64 [B, N] replacement entities and <see cref="CorruptHeadKey"/> = int64 [1]
+/// (1 when the negatives replace the heads, 0 for tails). Shuffle order and negatives are a pure function of (seed, epoch),
+/// kept on the host, so batches are created lazily inside the engine's dispose scope.
+/// </summary>
+public sealed class TripleBatchSource : IBatchSource
+{
+    /// <summary>The extra holding the negative entities [B, N].</summary>
+    public const string NegativesKey = "negatives";
+
+    /// <summary>The extra telling which side the negatives replace: int64 [1], 1 = head, 0 = tail.</summary>
+    public const string CorruptHeadKey = "corrupt_head";
+
+    private readonly IReadOnlyList<Triple> _triples;
+    private readonly int _entityCount;
+
+    /// <summary>Creates the source.</summary>
+    /// <param name="triples">The training triples (non-empty).</param>
+    /// <param name="entityCount">Negatives are drawn uniformly from [0, entityCount).</param>
+    /// <param name="batchSize">Triples per batch, &gt;= 1.</param>
+    /// <param name="negatives">Negatives per triple, &gt;= 1.</param>
+    /// <param name="seed">Seed of the shuffle and the sampler.</param>
+    /// <param name="mode">Which side negatives replace.</param>
+    /// <param name="shuffle">Whether to shuffle each epoch.</param>
+    /// <exception cref="ArgumentException">Empty triples, or a triple's entity is outside [0, entityCount).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
+    public TripleBatchSource(IReadOnlyList<Triple> triples, int entityCount, int batchSize, int negatives, int seed = 0, CorruptionMode mode = CorruptionMode.Alternate, bool shuffle = true)
+    {
+        ArgumentNullException.ThrowIfNull(triples);
+        if (triples.Count == 0)
+        {
+            throw new ArgumentException("The triples are empty.", nameof(triples));
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(entityCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(negatives, 1);
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown corruption mode.");
+        }
+        foreach (var t in triples)
+        {
+            if ((uint)t.Head >= (uint)entityCount || (uint)t.Tail >= (uint)entityCount || t.Relation < 0)
+            {
+                throw new ArgumentException($"Triple {t} has an entity outside [0, {entityCount - 1}] or a negative relation.", nameof(triples));
+            }
+        }
+        _triples = triples;
+        _entityCount = entityCount;
+        BatchSize = batchSize;
+        Negatives = negatives;
+        Seed = seed;
+        Mode = mode;
+        Shuffle = shuffle;
+    }
+
+    /// <summary>Triples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Negatives per triple.</summary>
+    public int Negatives { get; }
+
+    /// <summary>The seed.</summary>
+    public int Seed { get; }
+
+    /// <summary>Which side negatives replace.</summary>
+    public CorruptionMode Mode { get; }
+
+    /// <summary>Whether each epoch is shuffled.</summary>
+    public bool Shuffle { get; }
+
+    /// <inheritdoc />
+    public long SampleCount => _triples.Count;
+
+    /// <inheritdoc />
+    public int BatchCount => (_triples.Count + BatchSize - 1) / BatchSize;
+
+    /// <inheritdoc />
+    public int? ClassCount => null;
+
+    /// <inheritdoc />
+    public IEnumerable<Batch> GetBatches(int epoch, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var random = new Random(unchecked(Seed * 1_000_003 + epoch));
+        var order = Enumerable.Range(0, _triples.Count).ToArray();
+        if (Shuffle)
+        {
+            random.Shuffle(order);
+        }
+        for (var b = 0; b < BatchCount; b++)
+        {
+            var start = b * BatchSize;
+            var size = Math.Min(BatchSize, order.Length - start);
+            var inputs = new long[size * 3];
+            var indices = new long[size];
+            var negatives = new long[size * Negatives];
+            for (var i = 0; i < size; i++)
+            {
+                var t = _triples[order[start + i]];
+                indices[i] = order[start + i];
+                inputs[3 * i] = t.Head;
+                inputs[3 * i + 1] = t.Relation;
+                inputs[3 * i + 2] = t.Tail;
+            }
+            for (var i = 0; i < negatives.Length; i++)
+            {
+                negatives[i] = random.Next(_entityCount);
+            }
+            var head = Mode == CorruptionMode.Head || (Mode == CorruptionMode.Alternate && b % 2 == 1);
+            yield return new Batch(
+                tensor(inputs, new long[] { size, 3 }, device: device),
+                null,
+                tensor(indices, device: device),
+                new Dictionary<string, Tensor>
+                {
+                    [NegativesKey] = tensor(negatives, new long[] { size, Negatives }, device: device),
+                    [CorruptHeadKey] = tensor(new long[] { head ? 1 : 0 }, device: device),
+                });
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using KnowledgeDistillation.Data;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
+
+/// <summary>
+/// Wraps a <see cref="KgeModel"/> as a teacher or student of the engine. The forward reads a triple batch of
+/// <see cref="TripleBatchSource"/> and returns features <see cref="PositiveScores"/> [B], <see cref="NegativeScores"/> [B, N],
+/// and the entity rows <see cref="HeadRows"/> and <see cref="TailRows"/> [B, width] of the positive triples.
+/// </summary>
+public static class KgeParticipant
+{
+    /// <summary>The feature holding the positive triples' scores [B].</summary>
+    public const string PositiveScores = "pos";
+
+    /// <summary>The feature holding the negative triples' scores [B, N].</summary>
+    public const string NegativeScores = "neg";
+
+    /// <summary>The feature holding the positive triples' head entity rows [B, width].</summary>
+    public const string HeadRows = "head";
+
+    /// <summary>The feature holding the positive triples' tail entity rows [B, width].</summary>
+    public const string TailRows = "tail";
+
+    /// <summary>Wraps a model as a student.</summary>
+    /// <param name="model">The model (not owned).</param>
+    /// <param name="name">The participant name (default "student").</param>
+    public static Student Student(KgeModel model, string name = "student")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return KnowledgeDistillation.Student.Create(name, model, Forward(model));
+    }
+
+    /// <summary>Wraps a model as a teacher (frozen unless <paramref name="trainable"/>; a stage's <c>Trainable</c> list may still train it).</summary>
+    /// <param name="model">The model (not owned).</param>
+    /// <param name="name">The participant name (default "teacher").</param>
+    /// <param name="trainable">Whether the teacher is trained in stages that do not list their trainable participants.</param>
+    public static Teacher Teacher(KgeModel model, string name = "teacher", bool trainable = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return KnowledgeDistillation.Teacher.Create(name, model, Forward(model), trainable);
+    }
+
+    /// <summary>The forward function: scores of positive and negative triples plus the positive triples' entity rows.</summary>
+    /// <param name="model">The model.</param>
+    public static Func<Batch, ModelOutput> Forward(KgeModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return batch =>
+        {
+            var triples = batch.Inputs;
+            if (triples.dim() != 2 || triples.shape[1] != 3 || triples.dtype != ScalarType.Int64)
+            {
+                throw new ArgumentException(
+                    $"A knowledge-graph batch needs int64 inputs of shape [batch, 3] (head, relation, tail); got {triples.dtype} [{string.Join(", ", triples.shape)}].",
+                    nameof(batch));
+            }
+            var h = triples.select(1, 0);
+            var r = triples.select(1, 1);
+            var t = triples.select(1, 2);
+            var features = new Dictionary<string, Tensor>
+            {
+                [PositiveScores] = model.Score(h, r, t),
+                [HeadRows] = model.EntityRows(h),
+                [TailRows] = model.EntityRows(t),
+            };
+            if (batch.Extras.TryGetValue(TripleBatchSource.NegativesKey, out var negatives))
+            {
+                if (negatives.dim() != 2 || negatives.shape[0] != triples.shape[0])
+                {
+                    throw new ArgumentException(
+                        $"Extra '{TripleBatchSource.NegativesKey}' must have shape [{triples.shape[0]}, negatives]; got [{string.Join(", ", negatives.shape)}].",
+                        nameof(batch));
+                }
+                var corruptHead = batch.Extras.TryGetValue(TripleBatchSource.CorruptHeadKey, out var mode) && mode.item<long>() != 0;
+                features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, corruptHead);
+            }
+            return new ModelOutput(null, features);
+        };
+    }
+}
