@@ -8,7 +8,9 @@ namespace KnowledgeDistillation.Losses;
 /// to a per-sample <see cref="ISampleStore"/> under the batch's sample indices, and the logits stored for the same
 /// samples in the previous epoch are returned as the teacher. A sample not yet stored (the first epoch) falls back to
 /// the dynamic teacher (its current logits, detached), so epoch 1 equals <see cref="DynamicSelfTeacher"/>; no extra
-/// forward pass is ever run. Evaluation steps neither read nor write the store.
+/// forward pass is ever run. Evaluation steps neither read nor write the store. The store is not part of a
+/// checkpoint: after <see cref="Engine.Distiller.Resume"/> an in-memory store starts empty (the dynamic fallback
+/// applies again for one epoch), while a <see cref="DiskSampleStore"/> reopened at the same path keeps its logits.
 /// </summary>
 public sealed class PreviousEpochSelfTeacher : ISelfTeacherSource, IDisposable
 {
