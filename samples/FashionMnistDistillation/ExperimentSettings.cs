@@ -38,6 +38,12 @@ internal sealed record ExperimentSettings
     /// <summary>Serve the teacher's outputs from a cache after the first epoch (same numbers, ~5x cheaper KD epochs).</summary>
     public bool CacheTeacher { get; init; } = true;
 
+    /// <summary>Run the teacher-free comparison (plain, label smoothing, Tf-KD self/reg, DR-KD) instead of teacher KD.</summary>
+    public bool TeacherFree { get; init; }
+
+    /// <summary>The teacher-free methods to run (default all of <see cref="TeacherFreeExperiment.Methods"/>).</summary>
+    public IReadOnlyList<string> TeacherFreeMethods { get; init; } = TeacherFreeExperiment.Methods;
+
     /// <summary>The teacher checkpoint name encodes what it was trained with, so a changed setting retrains it.</summary>
     public string TeacherFile => Path.Combine(OutputDirectory, $"teacher-e{TeacherEpochs}-lr{LearningRate}-b{BatchSize}-n{TrainLimit?.ToString() ?? "all"}.bin");
 }

@@ -21,11 +21,14 @@ var results = new Option<string?>("--results") { Description = "Also write raw p
 var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
 var student = new Option<string>("--student") { Description = "Student architecture: tiny (1% of the teacher's parameters), small (2%) or medium (25%).", DefaultValueFactory = _ => "small" };
 student.AcceptOnlyFromAmong(Students.Names);
+var teacherFree = new Option<bool>("--teacher-free") { Description = "Teacher-free comparison instead: plain, label smoothing, Tf-KD self, Tf-KD reg, DR-KD (dynamic and previous-epoch self-teacher), with training cost vs plain." };
+var methods = new Option<string[]>("--methods") { Description = $"With --teacher-free: the methods to run (default all): {string.Join(", ", TeacherFreeExperiment.Methods)}.", AllowMultipleArgumentsPerToken = true };
+methods.AcceptOnlyFromAmong(TeacherFreeExperiment.Methods);
 var noCache = new Option<bool>("--no-cache") { Description = "Run the teacher in every epoch instead of caching its outputs after the first." };
 
 var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
 {
-    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache,
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -47,12 +50,34 @@ root.SetAction((parse, cancellationToken) =>
         Device = parse.GetValue(device)!,
         Student = parse.GetValue(student)!,
         CacheTeacher = !parse.GetValue(noCache),
+        TeacherFree = parse.GetValue(teacherFree),
+        TeacherFreeMethods = parse.GetValue(methods) is { Length: > 0 } chosen ? chosen : TeacherFreeExperiment.Methods,
     };
 
     using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
     var logger = loggers.CreateLogger("FashionMnistDistillation");
     using var dataset = FashionMnist.Load(new FashionMnistOptions { Directory = settings.DataDirectory, TrainLimit = settings.TrainLimit }, logger, cancellationToken);
     logger.LogInformation("Fashion-MNIST: {Train} training and {Test} test images", dataset.Train.Count, dataset.Test.Count);
+
+    if (settings.TeacherFree)
+    {
+        // Raw results are rewritten after every run, so an interrupted benchmark keeps what it finished.
+        void Save(IReadOnlyList<TeacherFreeResult> soFar)
+        {
+            TeacherFreeReport.WriteRaw(soFar, settings, settings.OutputDirectory);
+            if (settings.ResultsDirectory is { } directory)
+            {
+                TeacherFreeReport.WriteRaw(soFar, settings, directory);
+            }
+        }
+
+        var teacherFreeRuns = new TeacherFreeExperiment(settings, loggers).Run(dataset.Train, dataset.Test, Save, cancellationToken);
+
+        Console.WriteLine();
+        Console.WriteLine($"Fashion-MNIST teacher-free ({settings.Seeds.Length} seed(s), {settings.Student} student, {settings.StudentEpochs} epochs, T={settings.Temperature}, alpha={settings.Alpha}):");
+        Console.WriteLine(TeacherFreeReport.Table(teacherFreeRuns));
+        return Task.FromResult(0);
+    }
 
     var runs = new Experiment(settings, loggers).Run(dataset.Train, dataset.Test, cancellationToken);
 

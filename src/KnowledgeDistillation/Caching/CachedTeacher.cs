@@ -11,14 +11,19 @@ namespace KnowledgeDistillation.Caching;
 /// epochs cost only the student's work. The cache knows what it is valid for: the teacher's weights (a
 /// fingerprint checked when a disk cache is reopened), the sample count, the outputs, and a fingerprint
 /// of every sample's input, so a different dataset or a random augmentation is refused with a clear
-/// message instead of silently served stale outputs.
+/// message instead of silently served stale outputs. The outputs live in the engine's per-sample storage
+/// (<see cref="ISampleStore"/>): fields "logits", "feature:NAME" and the float64 "input-fingerprint".
 /// </summary>
 public sealed class CachedTeacher : ITeacher
 {
     private readonly ITeacher _teacher;
     private readonly TeacherCacheOptions _options;
     private readonly long _sampleCount;
-    private readonly ITeacherOutputStore _store;
+    private const string LogitsField = "logits";
+    private const string FeaturePrefix = "feature:";
+    private const string FingerprintField = "input-fingerprint";
+
+    private readonly ISampleStore _store;
     private Tensor? _projection;
 
     /// <summary>Wraps <paramref name="teacher"/>.</summary>
@@ -45,11 +50,12 @@ public sealed class CachedTeacher : ITeacher
         TeacherFingerprint = ModuleFingerprint.Compute(teacher.Module);
         _store = _options.Storage switch
         {
-            TeacherCacheStorage.Disk => new DiskTeacherOutputStore(
+            TeacherCacheStorage.Disk => new DiskSampleStore(
                 _options.FilePath ?? throw new ArgumentException("A disk cache needs TeacherCacheOptions.FilePath.", nameof(options)),
                 sampleCount,
-                TeacherFingerprint),
-            _ => new MemoryTeacherOutputStore(sampleCount, teacher.Module.parameters().FirstOrDefault()?.device ?? CPU),
+                TeacherFingerprint,
+                "it was made by a teacher with different weights, and a cache never serves another teacher's outputs"),
+            _ => new MemorySampleStore(sampleCount, teacher.Module.parameters().FirstOrDefault()?.device ?? CPU),
         };
     }
 
@@ -88,26 +94,26 @@ public sealed class CachedTeacher : ITeacher
         }
 
         var fingerprints = _options.VerifyInputs ? InputFingerprints(batch.Inputs) : zeros(new long[] { indices.Length, 2 }, ScalarType.Float64, batch.Inputs.device);
-        var allCached = _store.Layout is not null && indices.All(_store.IsFilled);
-        if (_options.VerifyInputs && !_options.AllowChangedInputs && _store.Layout is not null)
+        var filled = _store.Fields is null ? new bool[indices.Length] : _store.Contains(batch.Indices).cpu().data<bool>().ToArray();
+        if (_options.VerifyInputs && !_options.AllowChangedInputs && _store.Fields is not null)
         {
-            Verify(indices, batch, fingerprints);
+            Verify(indices, filled, batch, fingerprints);
         }
 
-        if (allCached)
+        if (filled.All(f => f))
         {
             Hits++;
-            return ToOutput(_store.Read(indices, batch.Indices, batch.Inputs.device));
+            return ToOutput(_store.Read(batch.Indices, batch.Inputs.device));
         }
 
         Misses++;
         var output = _teacher.Forward(batch);
-        var (layout, rows) = Flatten(output);
-        _store.Initialize(layout);
-        var missing = indices.Select((index, position) => (index, position)).Where(p => !_store.IsFilled(p.index)).ToArray();
-        var positions = tensor(missing.Select(p => (long)p.position).ToArray(), ScalarType.Int64, batch.Inputs.device);
-        var missingIndices = missing.Select(p => p.index).ToArray();
-        _store.Write(missingIndices, tensor(missingIndices, ScalarType.Int64), rows.Select(r => r.index_select(0, positions)).ToArray(), fingerprints.index_select(0, positions));
+        var (fields, rows) = Flatten(output, fingerprints);
+        _store.Initialize(fields);
+        var missing = Enumerable.Range(0, indices.Length).Where(p => !filled[p]).Select(p => (long)p).ToArray();
+        var positions = tensor(missing, ScalarType.Int64, batch.Inputs.device);
+        var missingIndices = tensor(missing.Select(p => indices[p]).ToArray(), ScalarType.Int64);
+        _store.Write(missingIndices, rows.Select(r => r.index_select(0, positions)).ToArray());
         return output;
     }
 
@@ -118,18 +124,18 @@ public sealed class CachedTeacher : ITeacher
         _projection?.Dispose();
     }
 
-    private void Verify(long[] indices, Batch batch, Tensor fingerprints)
+    private void Verify(long[] indices, bool[] filled, Batch batch, Tensor fingerprints)
     {
-        var cached = indices.Select((index, position) => (index, position)).Where(p => _store.IsFilled(p.index)).ToArray();
+        var cached = Enumerable.Range(0, indices.Length).Where(p => filled[p]).Select(p => (long)p).ToArray();
         if (cached.Length == 0)
         {
             return;
         }
 
         var device = batch.Inputs.device;
-        var positions = tensor(cached.Select(p => (long)p.position).ToArray(), ScalarType.Int64, device);
-        var cachedIndices = cached.Select(p => p.index).ToArray();
-        var stored = _store.ReadFingerprints(cachedIndices, tensor(cachedIndices, ScalarType.Int64), device);
+        var positions = tensor(cached, ScalarType.Int64, device);
+        var cachedIndices = cached.Select(p => indices[p]).ToArray();
+        var stored = _store.Read(tensor(cachedIndices, ScalarType.Int64), device)[^1];
         var current = fingerprints.index_select(0, positions);
         var differs = (stored - current).abs().gt(current.abs() * 1e-6 + 1e-9).any(1);
         if (differs.any().item<bool>())
@@ -165,39 +171,41 @@ public sealed class CachedTeacher : ITeacher
         return flat.matmul(_projection);
     }
 
-    private static (IReadOnlyList<TeacherOutputEntry> Layout, Tensor[] Rows) Flatten(ModelOutput output)
+    private static (IReadOnlyList<SampleField> Fields, Tensor[] Rows) Flatten(ModelOutput output, Tensor fingerprints)
     {
-        var layout = new List<TeacherOutputEntry>();
+        var fields = new List<SampleField>();
         var rows = new List<Tensor>();
         if (output.Logits is { } logits)
         {
-            layout.Add(new TeacherOutputEntry(TeacherOutputEntry.LogitsName, logits.shape.Skip(1).ToArray()));
+            fields.Add(new SampleField(LogitsField, logits.shape.Skip(1).ToArray()));
             rows.Add(logits);
         }
 
         foreach (var (name, value) in output.Features.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            layout.Add(new TeacherOutputEntry(TeacherOutputEntry.FeaturePrefix + name, value.shape.Skip(1).ToArray()));
+            fields.Add(new SampleField(FeaturePrefix + name, value.shape.Skip(1).ToArray()));
             rows.Add(value);
         }
 
-        return (layout, rows.ToArray());
+        fields.Add(new SampleField(FingerprintField, new long[] { 2 }, ScalarType.Float64));
+        rows.Add(fingerprints);
+        return (fields, rows.ToArray());
     }
 
     private ModelOutput ToOutput(Tensor[] rows)
     {
         Tensor? logits = null;
         var features = new Dictionary<string, Tensor>();
-        for (var e = 0; e < rows.Length; e++)
+        for (var f = 0; f < rows.Length - 1; f++)
         {
-            var entry = _store.Layout![e];
-            if (entry.Name == TeacherOutputEntry.LogitsName)
+            var field = _store.Fields![f];
+            if (field.Name == LogitsField)
             {
-                logits = rows[e];
+                logits = rows[f];
             }
             else
             {
-                features[entry.Name[TeacherOutputEntry.FeaturePrefix.Length..]] = rows[e];
+                features[field.Name[FeaturePrefix.Length..]] = rows[f];
             }
         }
 
