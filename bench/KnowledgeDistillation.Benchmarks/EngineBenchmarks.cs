@@ -107,7 +107,7 @@ internal sealed class EngineBenchmarks : IDisposable
         using var student = Student.FromModule(studentNet);
         var options = new DistillerOptions { Epochs = epochs, Seed = 3 };
         var distiller = new Distiller(cache, student, Loss.Hinton(4, 0.9), options);
-        var samples = new List<(long Step, double MiB, long Tensors)>();
+        var samples = new List<(long Step, double MiB, long Tensors, double ManagedMiB)>();
         distiller.Callbacks.Add(new StepSampler(totalSteps, samples));
         var clock = Stopwatch.StartNew();
         try
@@ -132,7 +132,7 @@ internal sealed class EngineBenchmarks : IDisposable
             rssMiBPeakAfterWarmUp = peakAfterWarmUp,
             growthPercent = (last - afterWarmUp) / afterWarmUp * 100,
             peakGrowthPercent = (peakAfterWarmUp - afterWarmUp) / afterWarmUp * 100,
-            curve = samples.Select(s => new { step = s.Step, rssMiB = s.MiB, liveTensors = s.Tensors }),
+            curve = samples.Select(s => new { step = s.Step, rssMiB = s.MiB, liveTensors = s.Tensors, managedHeapMiB = s.ManagedMiB }),
         };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory: {result.steps} steps in {result.seconds:F0} s; RSS {afterWarmUp:F1} MiB after 1,000 steps, {last:F1} MiB at the end ({result.growthPercent:+0.00;-0.00}%), peak {result.peakGrowthPercent:+0.00;-0.00}%"));
         Write("engine-resident-memory.json", result);
@@ -212,7 +212,7 @@ internal sealed class EngineBenchmarks : IDisposable
     }
 
     /// <summary>Samples the resident set size every 100 steps and stops the run after the last one.</summary>
-    private sealed class StepSampler(int totalSteps, List<(long Step, double MiB, long Tensors)> samples) : IDistillationCallback
+    private sealed class StepSampler(int totalSteps, List<(long Step, double MiB, long Tensors, double ManagedMiB)> samples) : IDistillationCallback
     {
         public void OnStepEnd(StepInfo step)
         {
@@ -220,7 +220,7 @@ internal sealed class EngineBenchmarks : IDisposable
             if (done % 100 == 0)
             {
                 using var process = Process.GetCurrentProcess();
-                samples.Add((done, process.WorkingSet64 / (1024.0 * 1024.0), Tensor.TotalCount));
+                samples.Add((done, process.WorkingSet64 / (1024.0 * 1024.0), Tensor.TotalCount, GC.GetTotalMemory(false) / (1024.0 * 1024.0)));
             }
 
             if (done >= totalSteps)
