@@ -6,7 +6,7 @@ using KnowledgeDistillation.Benchmarks;
 //   cache   an epoch with the cached teacher vs a student-only epoch vs an uncached KD epoch
 //   memory  resident memory every 100 steps over 10,000 training steps
 //   all     the three above
-// Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST).
+// Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST), --steps N (memory; default 10,000).
 var command = args.FirstOrDefault() ?? "all";
 var output = Argument(args, "--out") ?? Path.Combine("docs", "results");
 var data = Argument(args, "--data");
@@ -16,7 +16,7 @@ switch (command)
 {
     case "step": bench.StepOverhead(); break;
     case "cache": bench.CachedEpochs(); break;
-    case "memory": bench.ResidentMemory(); break;
+    case "memory": bench.ResidentMemory(int.TryParse(Argument(args, "--steps"), out var steps) ? steps : 10_000); break;
     case "all": bench.StepOverhead(); bench.CachedEpochs(); bench.ResidentMemory(); break;
     default: Console.Error.WriteLine($"Unknown benchmark '{command}': use step, cache, memory or all."); return 2;
 }
