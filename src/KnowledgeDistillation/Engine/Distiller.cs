@@ -144,7 +144,7 @@ public sealed class Distiller
 
         var clock = Stopwatch.StartNew();
         var control = new TrainingControl();
-        var checkpoints = new CheckpointWriter(this, _participants, _stages, LossModules());
+        var checkpoints = new CheckpointWriter(_participants, _stages, LossModules());
         var position = TrainingPosition.Start;
         var history = new List<EpochRecord>();
         EpochProgress? partial = null;
@@ -156,7 +156,9 @@ public sealed class Distiller
             position = new TrainingPosition(state.StageIndex, state.Epoch, state.BatchInEpoch, state.Step, state.DataEpoch);
             history.AddRange(state.History);
             partial = state.Partial;
-            _logger.LogInformation("Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}", resumeFrom, _stages[state.StageIndex].Name, state.Epoch + 1, state.BatchInEpoch);
+            _logger.LogInformation(
+                "Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}",
+                resumeFrom, state.StageIndex < _stages.Count ? _stages[state.StageIndex].Name : "(finished)", state.Epoch + 1, state.BatchInEpoch);
         }
         else if (_options.Seed is { } seed)
         {

@@ -41,6 +41,14 @@ public sealed class CheckpointResumeTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_a_finished_run_returns_its_history_without_training()
+    {
+        var finished = Train(OptimizerKind.Sgd, out _);
+        var resumed = Train(OptimizerKind.Sgd, out _, resumeFrom: Path.Combine(_directory, "checkpoint.kdck"));
+        Losses(resumed).Should().Equal(Losses(finished));
+    }
+
+    [Fact]
     public void Checkpoint_of_another_setup_or_a_corrupted_file_is_refused()
     {
         Train(OptimizerKind.Sgd, out _);

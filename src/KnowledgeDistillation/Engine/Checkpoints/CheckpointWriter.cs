@@ -12,16 +12,14 @@ namespace KnowledgeDistillation.Engine;
 /// </summary>
 internal sealed class CheckpointWriter
 {
-    private readonly Distiller _owner;
     private readonly IReadOnlyList<IDistillationModel> _saved;
     private readonly IReadOnlyList<IDistillationModel> _frozen;
     private readonly IReadOnlyList<DistillationStage> _stages;
     private readonly IReadOnlyList<nn.Module> _lossModules;
     private Dictionary<string, string>? _frozenFingerprints;
 
-    public CheckpointWriter(Distiller owner, IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages, IReadOnlyList<nn.Module> lossModules)
+    public CheckpointWriter(IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages, IReadOnlyList<nn.Module> lossModules)
     {
-        _owner = owner;
         _stages = stages;
         _lossModules = lossModules;
         var trained = stages.SelectMany(s => StageRun.TrainableOf(s, participants)).ToHashSet();
