@@ -95,15 +95,23 @@ public sealed class CachedTeacher : ITeacher
 
         var fingerprints = _options.VerifyInputs ? InputFingerprints(batch.Inputs) : zeros(new long[] { indices.Length, 2 }, ScalarType.Float64, batch.Inputs.device);
         var filled = _store.Fields is null ? new bool[indices.Length] : _store.Contains(batch.Indices).cpu().data<bool>().ToArray();
-        if (_options.VerifyInputs && !_options.AllowChangedInputs && _store.Fields is not null)
-        {
-            Verify(indices, filled, batch, fingerprints);
-        }
-
+        var verify = _options.VerifyInputs && !_options.AllowChangedInputs && _store.Fields is not null;
         if (filled.All(f => f))
         {
+            // One read serves both the outputs and the stored input fingerprints (the last field).
             Hits++;
-            return ToOutput(_store.Read(batch.Indices, batch.Inputs.device));
+            var cached = _store.Read(batch.Indices, batch.Inputs.device);
+            if (verify)
+            {
+                CheckUnchanged(indices, cached[^1], fingerprints);
+            }
+
+            return ToOutput(cached);
+        }
+
+        if (verify)
+        {
+            VerifyCachedSubset(indices, filled, batch, fingerprints);
         }
 
         Misses++;
@@ -124,7 +132,7 @@ public sealed class CachedTeacher : ITeacher
         _projection?.Dispose();
     }
 
-    private void Verify(long[] indices, bool[] filled, Batch batch, Tensor fingerprints)
+    private void VerifyCachedSubset(long[] indices, bool[] filled, Batch batch, Tensor fingerprints)
     {
         var cached = Enumerable.Range(0, indices.Length).Where(p => filled[p]).Select(p => (long)p).ToArray();
         if (cached.Length == 0)
@@ -133,10 +141,14 @@ public sealed class CachedTeacher : ITeacher
         }
 
         var device = batch.Inputs.device;
-        var positions = tensor(cached, ScalarType.Int64, device);
         var cachedIndices = cached.Select(p => indices[p]).ToArray();
         var stored = _store.Read(tensor(cachedIndices, ScalarType.Int64), device)[^1];
-        var current = fingerprints.index_select(0, positions);
+        CheckUnchanged(cachedIndices, stored, fingerprints.index_select(0, tensor(cached, ScalarType.Int64, device)));
+    }
+
+    /// <summary>Throws when a sample's current input fingerprint differs from the one stored with its outputs.</summary>
+    private void CheckUnchanged(long[] cachedIndices, Tensor stored, Tensor current)
+    {
         var differs = (stored - current).abs().gt(current.abs() * 1e-6 + 1e-9).any(1);
         if (differs.any().item<bool>())
         {
