@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Internal;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -269,7 +270,7 @@ public static class FashionMnist
             }
             finally
             {
-                TryDelete(temp);
+                AtomicFile.TryDelete(temp);
             }
         }
 
@@ -325,12 +326,12 @@ public static class FashionMnist
         catch (Exception e) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested &&
                                   e is OperationCanceledException or IOException or ObjectDisposedException or HttpRequestException)
         {
-            TryDelete(temp);
+            AtomicFile.TryDelete(temp);
             throw new TimeoutException($"Downloading {uri} did not finish within {timeout}.", e);
         }
         catch
         {
-            TryDelete(temp);
+            AtomicFile.TryDelete(temp);
             throw;
         }
     }
@@ -454,21 +455,6 @@ public static class FashionMnist
                 throw new InvalidDataException(
                     $"Fashion-MNIST label file '{source}': label {span[i]} at index {i} is outside 0..{ClassCount - 1}.");
             }
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover .part file is harmless and is never mistaken for data.
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 

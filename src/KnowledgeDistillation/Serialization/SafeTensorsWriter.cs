@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Internal;
 using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -49,32 +50,17 @@ public static class SafeTensorsWriter
         var entries = Validate(tensors, metadata, tensorsParamName);
         var header = Header(entries, metadata);
 
-        var full = System.IO.Path.GetFullPath(path);
-        var directory = System.IO.Path.GetDirectoryName(full)!;
-        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var entry in entries)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var entry in entries)
-                {
-                    WriteData(stream, entry.Tensor, entry.Bytes);
-                }
-
-                stream.Flush(flushToDisk: true);
+                WriteData(stream, entry.Tensor, entry.Bytes);
             }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
+        });
     }
 
     private static List<Entry> Validate(
@@ -191,20 +177,6 @@ public static class SafeTensorsWriter
         using var scope = NewDisposeScope();
         var data = tensor.detach().cpu().contiguous();
         data.WriteBytesToStream(stream, (int)Math.Min(bytes, CopyBufferBytes));
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private sealed record Entry(string Name, Tensor Tensor, SafeTensorsDType DType, long[] Shape, long Bytes);

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Internal;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -8,8 +9,8 @@ namespace KnowledgeDistillation.Engine;
 /// <summary>
 /// The checkpoint container: a magic, a JSON <see cref="CheckpointState"/>, a binary payload (module and
 /// optimiser states, RNG state) and a SHA-256 trailer over everything before it. Written to a temporary
-/// file in the same directory, flushed to disk, then renamed over the previous checkpoint, so a crash or
-/// SIGKILL at any moment leaves either the old or the new checkpoint, never a torn one.
+/// file in the same directory, flushed to disk, then renamed over the previous checkpoint (<see cref="AtomicFile"/>),
+/// so a crash or SIGKILL at any moment leaves either the old or the new checkpoint, never a torn one.
 /// </summary>
 internal static class CheckpointFile
 {
@@ -25,12 +26,9 @@ internal static class CheckpointFile
     /// <summary>Writes a checkpoint atomically.</summary>
     public static void Write(string path, CheckpointState state, Action<BinaryWriter> writePayload)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        AtomicFile.Write(
+            path,
+            file =>
             {
                 using var hashing = new HashingStream(file);
                 using (var writer = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
@@ -45,16 +43,8 @@ internal static class CheckpointFile
 
                 file.Write(hashing.Hash());
                 file.Write(EndMarker);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
+            },
+            createDirectory: true);
     }
 
     /// <summary>Verifies the trailer, then reads the state and hands the payload to <paramref name="readPayload"/>.</summary>
@@ -136,22 +126,6 @@ internal static class CheckpointFile
     }
 
     private static InvalidDataException Invalid(string path, string why) => new($"'{path}' is not a usable checkpoint: {why}.");
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: a stray temporary file never replaces the checkpoint.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same as above.
-        }
-    }
 
     /// <summary>A write-only stream that hashes what passes through it.</summary>
     private sealed class HashingStream(Stream inner) : Stream
