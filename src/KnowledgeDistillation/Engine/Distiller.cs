@@ -137,14 +137,15 @@ public sealed class Distiller
         }
 
         var device = DeviceParser.Parse(_options.Device);
-        foreach (var module in _participants.Select(p => p.Module).Concat(LossModules()))
+        var lossModules = LossModules();
+        foreach (var module in _participants.Select(p => p.Module).Concat(lossModules))
         {
             module.to(device);
         }
 
         var clock = Stopwatch.StartNew();
         var control = new TrainingControl();
-        var checkpoints = new CheckpointWriter(_participants, _stages, LossModules());
+        var checkpoints = new CheckpointWriter(_participants, _stages, lossModules);
         var position = TrainingPosition.Start;
         var history = new List<EpochRecord>();
         EpochProgress? partial = null;
