@@ -31,8 +31,27 @@ public sealed class DistillationStage
     /// <summary>Participants run in this stage; <c>null</c> means all. Participants outside it cost nothing.</summary>
     public IReadOnlyCollection<string>? Active { get; init; }
 
-    /// <summary>The optimiser; <c>null</c> uses <see cref="DistillerOptions.Optimizer"/>.</summary>
+    /// <summary>
+    /// The optimiser settings of everything trained in this stage that <see cref="ParticipantOptimizers"/> does not name;
+    /// <c>null</c> uses <see cref="DistillerOptions.Optimizer"/>.
+    /// </summary>
     public OptimizerOptions? Optimizer { get; init; }
+
+    /// <summary>
+    /// Per-owner optimiser settings, keyed by participant name or by <see cref="LossModulesOwner"/> for the parameters of the
+    /// loss's own modules (a SOKD bridge, IE-KD encoders). Every trained participant always has its own optimiser (and the
+    /// loss modules one more); this only changes the settings of the named ones, e.g. a different learning rate for a bridge.
+    /// </summary>
+    public IReadOnlyDictionary<string, OptimizerOptions>? ParticipantOptimizers { get; init; }
+
+    /// <summary>
+    /// How the trained participants are updated in one step: all from one loss evaluation (default), or one after the other
+    /// with the outputs recomputed in between (Deep Mutual Learning's Algorithm 1).
+    /// </summary>
+    public ParticipantUpdateOrder UpdateOrder { get; init; } = ParticipantUpdateOrder.Simultaneous;
+
+    /// <summary>The key of <see cref="ParticipantOptimizers"/> that names the loss's own trainable modules.</summary>
+    public const string LossModulesOwner = "loss-modules";
 
     /// <summary>The learning-rate schedule; <c>null</c> uses <see cref="DistillerOptions.LearningRateSchedule"/>.</summary>
     public LearningRateScheduleOptions? LearningRateSchedule { get; init; }

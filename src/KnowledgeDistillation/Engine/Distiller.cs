@@ -68,6 +68,12 @@ public sealed class Distiller
     /// <summary>Receives a report after every step (nothing is read from the device for it).</summary>
     public IProgress<StepInfo>? Progress { get; set; }
 
+    /// <summary>
+    /// Models evaluated with the participants but not trained as participants: a view of a loss's own module (SOKD's
+    /// knowledge bridge on the teacher's features), an ensemble of peers. Their names must differ from the participants'.
+    /// </summary>
+    public IList<IDistillationModel> EvaluationModels { get; } = new List<IDistillationModel>();
+
     /// <summary>The participants.</summary>
     public IReadOnlyList<IDistillationModel> Participants => _participants;
 
@@ -118,7 +124,14 @@ public sealed class Distiller
         var device = DeviceParser.Parse(_options.Device);
         var models = _participants
             .Where(p => p is not ITeacher t || t.IsTrainable || _options.EvaluateTeachers)
+            .Concat(EvaluationModels)
             .ToArray();
+        var clash = models.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+        {
+            throw new InvalidOperationException($"Two evaluated models are named '{clash.Key}'; give each evaluation model a name no participant has.");
+        }
+
         return Evaluation.Run(models, data, device, Metrics.ToArray(), cancellationToken);
     }
 
@@ -138,7 +151,7 @@ public sealed class Distiller
 
         var device = DeviceParser.Parse(_options.Device);
         var lossModules = LossModules();
-        foreach (var module in _participants.Select(p => p.Module).Concat(lossModules))
+        foreach (var module in _participants.Select(p => p.Module).Concat(lossModules).Concat(EvaluationModels.Select(m => m.Module)))
         {
             module.to(device);
         }
@@ -150,7 +163,7 @@ public sealed class Distiller
         var history = new List<EpochRecord>();
         EpochProgress? partial = null;
         StageRun? resumedRun = null;
-        optim.Optimizer? resumedOptimizer = null;
+        OptimizerSet? resumedOptimizer = null;
         if (resumeFrom is not null)
         {
             var state = checkpoints.Load(resumeFrom, stageIndex => new StageRun(_stages[stageIndex], _participants, _options, device), out resumedRun, out resumedOptimizer);
@@ -173,7 +186,7 @@ public sealed class Distiller
             var stage = _stages[stageIndex];
             var resuming = stageIndex == start.StageIndex && resumedRun is not null;
             var run = resuming ? resumedRun! : new StageRun(stage, _participants, _options, device);
-            using var optimizer = resuming && resumedOptimizer is not null ? resumedOptimizer : run.CreateOptimizer();
+            using var optimizer = resuming && resumedOptimizer is not null ? resumedOptimizer : run.CreateOptimizers();
             foreach (var callback in Callbacks)
             {
                 callback.OnStageStart(stage);
@@ -222,7 +235,7 @@ public sealed class Distiller
 
     private EpochRecord RunEpoch(
         StageRun run,
-        optim.Optimizer optimizer,
+        OptimizerSet optimizer,
         IBatchSource train,
         IBatchSource? evaluation,
         int stageIndex,
@@ -237,10 +250,7 @@ public sealed class Distiller
     {
         var clock = Stopwatch.StartNew();
         var learningRate = run.Schedule.RateAt(run.OptimizerOptions.LearningRate, epoch, run.Epochs);
-        foreach (var group in optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
+        optimizer.SetLearningRates(run.Schedule, epoch, run.Epochs);
 
         run.SetModes();
         using var sums = new EpochAccumulator(run.Trainable, Metrics);
@@ -282,7 +292,8 @@ public sealed class Distiller
                 }
 
                 var batch = batches.Current;
-                var outputs = run.Forward(batch);
+                var sequential = run.Stage.UpdateOrder == ParticipantUpdateOrder.Sequential && run.Trainable.Count > 1;
+                var outputs = sequential ? run.Forward(batch, run.Trainable[0], null) : run.Forward(batch);
                 if (!checkedClasses)
                 {
                     CheckClassCounts(train, outputs);
@@ -291,33 +302,24 @@ public sealed class Distiller
 
                 var context = new DistillationContext(batch, outputs, run.Stage.Name, epoch, step, isTraining: true);
                 var loss = run.Stage.Loss.Compute(context);
-                if (everyStep && !isfinite(loss.Total.detach()).all().item<bool>())
+                if (!Finite(run, loss, epoch, step, everyStep, sums))
                 {
-                    var values = loss.Parts.ToDictionary(p => p.Key, p => p.Value.detach().to(ScalarType.Float64).sum().item<double>());
-                    if (_options.NonFiniteLoss == NonFiniteLossPolicy.Throw)
-                    {
-                        throw new NonFiniteLossException(run.Stage.Name, epoch, step, values);
-                    }
-
-                    _logger.LogWarning("Skipped a batch with a non-finite loss in stage {Stage}, epoch {Epoch}, step {Step}", run.Stage.Name, epoch, step);
-                    sums.Skip();
                     continue;
                 }
 
-                if (!everyStep)
+                if (sequential)
                 {
-                    sums.TrackNonFinite(loss.Total, step);
+                    StepSequentially(run, optimizer, batch, outputs, loss, epoch, step, everyStep, sums);
+                }
+                else
+                {
+                    optimizer.ZeroGrad();
+                    loss.Total.backward();
+                    Clip(run.Parameters);
+                    optimizer.Step();
+                    sums.Add(loss, outputs, batch);
                 }
 
-                optimizer.zero_grad();
-                loss.Total.backward();
-                if (_options.MaxGradNorm is { } maxNorm)
-                {
-                    nn.utils.clip_grad_norm_(run.Parameters, maxNorm);
-                }
-
-                optimizer.step();
-                sums.Add(loss, outputs, batch);
                 var info = new StepInfo(run.Stage.Name, epoch, step, batchIndex, batchesPerEpoch);
                 step++;
                 Progress?.Report(info);
@@ -339,6 +341,91 @@ public sealed class Distiller
             : new Dictionary<string, IReadOnlyDictionary<string, double>>();
         run.SetModes();
         return sums.ToRecord(run.Stage.Name, epoch, learningRate, clock.Elapsed, evaluated);
+    }
+
+    /// <summary>
+    /// <see cref="ParticipantUpdateOrder.Sequential"/>: the first turn uses the step's outputs and loss (recorded for the
+    /// epoch's loss and metrics); each later participant's turn recomputes the outputs after the earlier updates, with a
+    /// graph only for itself. The loss's own modules step in the last turn.
+    /// </summary>
+    private void StepSequentially(
+        StageRun run,
+        OptimizerSet optimizer,
+        Batch batch,
+        IReadOnlyDictionary<string, ModelOutput> firstOutputs,
+        LossResult firstLoss,
+        int epoch,
+        long step,
+        bool everyStep,
+        EpochAccumulator sums)
+    {
+        for (var turn = 0; turn < run.Trainable.Count; turn++)
+        {
+            var participant = run.Trainable[turn];
+            var last = turn == run.Trainable.Count - 1;
+            var loss = firstLoss;
+            if (turn > 0)
+            {
+                var outputs = run.Forward(batch, participant, firstOutputs);
+                loss = run.Stage.Loss.Compute(new DistillationContext(batch, outputs, run.Stage.Name, epoch, step, isTraining: true));
+                if (!Finite(run, loss, epoch, step, everyStep, sums, countSkip: false))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                // The first turn's outputs (graph for this participant only) are the step's recorded outputs.
+                sums.Add(firstLoss, firstOutputs, batch);
+            }
+
+            optimizer.ZeroGrad();
+            loss.Total.backward();
+            var owned = optimizer.ParametersOf(participant.Name);
+            Clip(last ? owned.Concat(optimizer.ParametersOf(DistillationStage.LossModulesOwner)).ToArray() : owned);
+            optimizer.Step(participant.Name);
+            if (last)
+            {
+                optimizer.Step(DistillationStage.LossModulesOwner);
+            }
+        }
+    }
+
+    /// <summary>Applies the non-finite policy; false when the batch is skipped.</summary>
+    private bool Finite(StageRun run, LossResult loss, int epoch, long step, bool everyStep, EpochAccumulator sums, bool countSkip = true)
+    {
+        if (!everyStep)
+        {
+            sums.TrackNonFinite(loss.Total, step);
+            return true;
+        }
+
+        if (isfinite(loss.Total.detach()).all().item<bool>())
+        {
+            return true;
+        }
+
+        var values = loss.Parts.ToDictionary(p => p.Key, p => p.Value.detach().to(ScalarType.Float64).sum().item<double>());
+        if (_options.NonFiniteLoss == NonFiniteLossPolicy.Throw)
+        {
+            throw new NonFiniteLossException(run.Stage.Name, epoch, step, values);
+        }
+
+        _logger.LogWarning("Skipped a batch with a non-finite loss in stage {Stage}, epoch {Epoch}, step {Step}", run.Stage.Name, epoch, step);
+        if (countSkip)
+        {
+            sums.Skip();
+        }
+
+        return false;
+    }
+
+    private void Clip(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
+    {
+        if (_options.MaxGradNorm is { } maxNorm && parameters.Count > 0)
+        {
+            nn.utils.clip_grad_norm_(parameters, maxNorm);
+        }
     }
 
     private IReadOnlyList<nn.Module> LossModules() => _stages.SelectMany(s => s.Loss.TrainableModules).Distinct().ToArray();

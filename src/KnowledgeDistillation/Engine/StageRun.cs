@@ -29,6 +29,12 @@ internal sealed class StageRun
             .Where(p => p.requires_grad)
             .Distinct()
             .ToArray();
+        ValidateParticipantOptimizers();
+        if (!Enum.IsDefined(stage.UpdateOrder))
+        {
+            throw new ArgumentOutOfRangeException("stages", stage.UpdateOrder, $"Stage '{stage.Name}' has an unknown update order.");
+        }
+
         if (Parameters.Count == 0)
         {
             throw new InvalidOperationException(
@@ -63,15 +69,48 @@ internal sealed class StageRun
             : participants.Where(p => stage.Trainable.Contains(p.Name)).ToArray();
     }
 
-    public optim.Optimizer CreateOptimizer()
+    public OptimizerSet CreateOptimizers()
     {
-        var o = OptimizerOptions;
-        return o.Kind switch
+        var owned = new HashSet<TorchSharp.Modules.Parameter>();
+        var owners = new List<(string, OptimizerOptions, IReadOnlyList<TorchSharp.Modules.Parameter>)>();
+        foreach (var participant in Trainable)
         {
-            OptimizerKind.Adam => optim.Adam(Parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-            OptimizerKind.AdamW => optim.AdamW(Parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-            _ => optim.SGD(Parameters, o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
-        };
+            owners.Add((participant.Name, OptionsFor(participant.Name), Owned(participant.Module.parameters(), owned)));
+        }
+
+        owners.Add((DistillationStage.LossModulesOwner, OptionsFor(DistillationStage.LossModulesOwner), Owned(LossModules.SelectMany(m => m.parameters()), owned)));
+        return OptimizerSet.Create(owners);
+    }
+
+    private OptimizerOptions OptionsFor(string owner) =>
+        Stage.ParticipantOptimizers is { } overrides && overrides.TryGetValue(owner, out var options) ? options : OptimizerOptions;
+
+    private static IReadOnlyList<TorchSharp.Modules.Parameter> Owned(IEnumerable<TorchSharp.Modules.Parameter> parameters, HashSet<TorchSharp.Modules.Parameter> owned) =>
+        parameters.Where(p => p.requires_grad && owned.Add(p)).ToArray();
+
+    private void ValidateParticipantOptimizers()
+    {
+        if (Stage.ParticipantOptimizers is not { } overrides)
+        {
+            return;
+        }
+
+        foreach (var (owner, options) in overrides)
+        {
+            if (owner != DistillationStage.LossModulesOwner && Trainable.All(p => p.Name != owner))
+            {
+                throw new ArgumentException(
+                    $"Stage '{Stage.Name}' sets an optimiser for '{owner}', which it does not train. Keys are trained participants " +
+                    $"({string.Join(", ", Trainable.Select(p => p.Name))}) or '{DistillationStage.LossModulesOwner}'.", "stages");
+            }
+
+            if (options is null)
+            {
+                throw new ArgumentNullException("stages", $"Stage '{Stage.Name}' has a null optimiser for '{owner}'.");
+            }
+
+            options.Validate($"Stages[{Stage.Name}].ParticipantOptimizers[{owner}]");
+        }
     }
 
     public void SetModes()
@@ -87,12 +126,24 @@ internal sealed class StageRun
         }
     }
 
-    public IReadOnlyDictionary<string, ModelOutput> Forward(Batch batch)
+    public IReadOnlyDictionary<string, ModelOutput> Forward(Batch batch) => Forward(batch, null, null);
+
+    /// <summary>
+    /// Runs the active participants on the batch. With <paramref name="only"/> set, only that participant records a graph
+    /// (the others run under no_grad), and participants in <paramref name="reuse"/> that are not trained take their
+    /// outputs from there (frozen participants do not change within a step).
+    /// </summary>
+    public IReadOnlyDictionary<string, ModelOutput> Forward(Batch batch, IDistillationModel? only, IReadOnlyDictionary<string, ModelOutput>? reuse)
     {
         var outputs = new Dictionary<string, ModelOutput>(Active.Count);
         foreach (var participant in Active)
         {
-            if (Trainable.Contains(participant))
+            var trained = Trainable.Contains(participant);
+            if (!trained && reuse is not null && reuse.TryGetValue(participant.Name, out var kept))
+            {
+                outputs[participant.Name] = kept;
+            }
+            else if (trained && (only is null || ReferenceEquals(only, participant)))
             {
                 outputs[participant.Name] = participant.Forward(batch);
             }

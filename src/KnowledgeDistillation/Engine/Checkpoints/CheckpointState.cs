@@ -29,7 +29,7 @@ internal sealed record CheckpointState
 
     public required int DataEpoch { get; init; }
 
-    /// <summary>The optimiser's type name when its state follows, else null (checkpoint at a stage boundary).</summary>
+    /// <summary>The optimisers (owner:type, in order) when their state follows, else null (checkpoint at a stage boundary).</summary>
     public string? Optimizer { get; init; }
 
     public required List<EpochRecord> History { get; init; }

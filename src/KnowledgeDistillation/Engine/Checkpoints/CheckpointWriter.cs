@@ -27,7 +27,7 @@ internal sealed class CheckpointWriter
         _frozen = participants.Where(p => !trained.Contains(p)).ToArray();
     }
 
-    public void Write(string path, TrainingPosition position, IReadOnlyList<EpochRecord> history, EpochProgress? partial, optim.Optimizer? optimizer)
+    public void Write(string path, TrainingPosition position, IReadOnlyList<EpochRecord> history, EpochProgress? partial, OptimizerSet? optimizers)
     {
         var state = new CheckpointState
         {
@@ -40,7 +40,7 @@ internal sealed class CheckpointWriter
             BatchInEpoch = position.BatchInEpoch,
             Step = position.Step,
             DataEpoch = position.DataEpoch,
-            Optimizer = optimizer?.GetType().Name,
+            Optimizer = optimizers?.Description,
             History = history.ToList(),
             Partial = partial,
         };
@@ -56,10 +56,8 @@ internal sealed class CheckpointWriter
                 module.save(writer);
             }
 
-            if (optimizer is not null)
-            {
-                Helper(optimizer).save_state_dict(writer);
-            }
+            optimizers?.Save(writer);
+
             using var rng = random.get_rng_state();
             var bytes = rng.bytes.ToArray();
             writer.Write(bytes.Length);
@@ -67,10 +65,10 @@ internal sealed class CheckpointWriter
         });
     }
 
-    public CheckpointState Load(string path, Func<int, StageRun> createRun, out StageRun? run, out optim.Optimizer? optimizer)
+    public CheckpointState Load(string path, Func<int, StageRun> createRun, out StageRun? run, out OptimizerSet? optimizers)
     {
         StageRun? resumedRun = null;
-        optim.Optimizer? resumedOptimizer = null;
+        OptimizerSet? resumedOptimizer = null;
         var state = CheckpointFile.Read(path, (state, reader) =>
         {
             CheckCompatible(path, state);
@@ -87,16 +85,16 @@ internal sealed class CheckpointWriter
             if (state.StageIndex < _stages.Count)
             {
                 resumedRun = createRun(state.StageIndex);
-                resumedOptimizer = resumedRun.CreateOptimizer();
+                resumedOptimizer = resumedRun.CreateOptimizers();
                 if (state.Optimizer is not null)
                 {
-                    if (state.Optimizer != resumedOptimizer.GetType().Name)
+                    if (state.Optimizer != resumedOptimizer.Description)
                     {
                         throw new InvalidDataException(
-                            $"'{path}' holds {state.Optimizer} state, but stage '{_stages[state.StageIndex].Name}' now uses {resumedOptimizer.GetType().Name}.");
+                            $"'{path}' holds optimiser state for [{state.Optimizer}], but stage '{_stages[state.StageIndex].Name}' now uses [{resumedOptimizer.Description}].");
                     }
 
-                    Helper(resumedOptimizer).load_state_dict(reader);
+                    resumedOptimizer.Load(reader);
                 }
             }
 
@@ -105,7 +103,7 @@ internal sealed class CheckpointWriter
             random.set_rng_state(rng);
         });
         run = resumedRun;
-        optimizer = resumedOptimizer;
+        optimizers = resumedOptimizer;
         return state;
     }
 
@@ -142,10 +140,6 @@ internal sealed class CheckpointWriter
             throw new InvalidDataException($"'{path}' belongs to a different setup: {string.Join("; ", problems)}.");
         }
     }
-
-    private static OptimizerHelper Helper(optim.Optimizer optimizer) =>
-        optimizer as OptimizerHelper
-        ?? throw new NotSupportedException($"{optimizer.GetType().Name} cannot save its state; checkpoints support TorchSharp's managed optimisers (SGD, Adam, AdamW).");
 
     private Dictionary<string, string> FrozenFingerprints() =>
         _frozenFingerprints ??= _frozen.ToDictionary(p => p.Name, p => ModuleFingerprint.Compute(p.Module));
