@@ -24,11 +24,15 @@ student.AcceptOnlyFromAmong(Students.Names);
 var teacherFree = new Option<bool>("--teacher-free") { Description = "Teacher-free comparison instead: plain, label smoothing, Tf-KD self, Tf-KD reg, DR-KD (dynamic and previous-epoch self-teacher), with training cost vs plain." };
 var methods = new Option<string[]>("--methods") { Description = $"With --teacher-free: the methods to run (default all): {string.Join(", ", TeacherFreeExperiment.Methods)}.", AllowMultipleArgumentsPerToken = true };
 methods.AcceptOnlyFromAmong(TeacherFreeExperiment.Methods);
+var online = new Option<bool>("--online") { Description = "Online / semi-online comparison instead: a scaled resnet32x4 teacher and resnet8x4 student; student alone, KD, DML, SOKD, IE-KD, IE-DML." };
+var onlineMethods = new Option<string[]>("--online-methods") { Description = $"With --online: the methods to run (default all): {string.Join(", ", OnlineExperiment.Methods)}.", AllowMultipleArgumentsPerToken = true };
+onlineMethods.AcceptOnlyFromAmong(OnlineExperiment.Methods);
+var widthScale = new Option<double>("--width-scale") { Description = "With --online: width multiplier of the resnet pair (1 = RepDistiller's widths).", DefaultValueFactory = _ => 0.25 };
 var noCache = new Option<bool>("--no-cache") { Description = "Run the teacher in every epoch instead of caching its outputs after the first." };
 
 var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
 {
-    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods,
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods, online, onlineMethods, widthScale,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -63,6 +67,39 @@ root.SetAction((parse, cancellationToken) =>
     var logger = loggers.CreateLogger("FashionMnistDistillation");
     using var dataset = FashionMnist.Load(new FashionMnistOptions { Directory = settings.DataDirectory, TrainLimit = settings.TrainLimit }, logger, cancellationToken);
     logger.LogInformation("Fashion-MNIST: {Train} training and {Test} test images", dataset.Train.Count, dataset.Test.Count);
+
+    if (parse.GetValue(online))
+    {
+        var onlineSettings = new OnlineSettings
+        {
+            OutputDirectory = settings.OutputDirectory,
+            ResultsDirectory = settings.ResultsDirectory,
+            Methods = parse.GetValue(onlineMethods) is { Length: > 0 } picked ? picked : OnlineExperiment.Methods,
+            Seeds = Enumerable.Range(0, parse.GetValue(seeds) ?? (isFull ? 3 : 1)).ToArray(),
+            TeacherEpochs = parse.GetValue(teacherEpochs) ?? 2,
+            StudentEpochs = parse.GetValue(studentEpochs) ?? 10,
+            StudentTrainLimit = settings.StudentTrainLimit,
+            WidthScale = parse.GetValue(widthScale),
+            Temperature = settings.Temperature,
+            Alpha = settings.Alpha,
+            RetrainTeacher = settings.RetrainTeacher,
+            Device = settings.Device,
+        };
+        void SaveOnline(IReadOnlyList<OnlineResult> soFar)
+        {
+            OnlineReport.WriteRaw(soFar, onlineSettings, onlineSettings.OutputDirectory);
+            if (onlineSettings.ResultsDirectory is { } directory)
+            {
+                OnlineReport.WriteRaw(soFar, onlineSettings, directory);
+            }
+        }
+
+        var onlineRuns = new OnlineExperiment(onlineSettings, loggers).Run(dataset.Train, dataset.Test, SaveOnline, cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine($"Fashion-MNIST online / semi-online ({onlineSettings.Seeds.Length} seed(s), resnet32x4 -> resnet8x4 at width x{onlineSettings.WidthScale}, students {onlineSettings.StudentEpochs} epochs on {onlineSettings.StudentTrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} images):");
+        Console.WriteLine(OnlineReport.Table(onlineRuns));
+        return Task.FromResult(0);
+    }
 
     if (settings.TeacherFree)
     {

@@ -1,0 +1,38 @@
+using System.Globalization;
+
+namespace FashionMnistDistillation;
+
+/// <summary>Settings of the online / semi-online comparison (<c>--online</c>).</summary>
+internal sealed record OnlineSettings
+{
+    public required string OutputDirectory { get; init; }
+
+    public string? ResultsDirectory { get; init; }
+
+    public IReadOnlyList<string> Methods { get; init; } = OnlineExperiment.Methods;
+
+    public int[] Seeds { get; init; } = { 0 };
+
+    public int TeacherEpochs { get; init; } = 2;
+
+    public int StudentEpochs { get; init; } = 10;
+
+    public int? StudentTrainLimit { get; init; } = 5000;
+
+    /// <summary>Width multiplier of the resnet8x4 / resnet32x4 pair (0.25: 8/16/32/64 channels, sized for a 2-core CPU).</summary>
+    public double WidthScale { get; init; } = 0.25;
+
+    public double Temperature { get; init; } = 4.0;
+
+    public double Alpha { get; init; } = 0.9;
+
+    public double LearningRate { get; init; } = 0.05;
+
+    public int BatchSize { get; init; } = 128;
+
+    public bool RetrainTeacher { get; init; }
+
+    public string Device { get; init; } = "cpu";
+
+    public string TeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher-resnet32x4-w{WidthScale}-e{TeacherEpochs}-lr{LearningRate}-b{BatchSize}.bin"));
+}
