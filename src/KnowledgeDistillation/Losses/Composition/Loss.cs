@@ -38,4 +38,19 @@ public static class Loss
         Internal.Guard.InRange(alpha, 0, 1, nameof(alpha));
         return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new KDLoss(temperature, student, teacher);
     }
+
+    /// <summary>
+    /// Deep Mutual Learning (Zhang et al. 2018) for a cohort: one cross-entropy per peer (reported as "ce.&lt;peer&gt;") plus
+    /// a <see cref="MutualLearningLoss"/> ("dml"), so the total is <c>Σ_k L_Θk</c> and one backward pass gives every peer
+    /// the gradient of its own objective (the simultaneous update; make every peer trainable).
+    /// </summary>
+    /// <param name="peers">The cohort's participant names: at least two, distinct.</param>
+    /// <param name="temperature">Softmax temperature of the mutual term, T &gt; 0 (the paper: 1).</param>
+    /// <param name="target">Each peer matches every other peer (default, the paper's Eq. 5) or their mean distribution.</param>
+    /// <exception cref="ArgumentException">Fewer than two peers, an empty or repeated name, or T &lt;= 0.</exception>
+    public static DistillationLoss MutualLearning(IReadOnlyList<string> peers, double temperature = 1.0, MutualLearningTarget target = MutualLearningTarget.PerPeer)
+    {
+        var mutual = new MutualLearningLoss(peers, temperature, target);
+        return Sum(mutual.Peers.Select(p => (IDistillationLoss)new CrossEntropyLoss(p, name: $"ce.{p}")).Append(mutual).ToArray());
+    }
 }
