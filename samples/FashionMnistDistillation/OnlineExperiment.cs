@@ -74,9 +74,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 // Two peers of the same architecture, different initialisations; Algorithm 1's sequential update.
                 using var peerNet = NewStudent(seed + 10_000);
                 using var peer = Student.FromModule(peerNet, "peer");
-                var loss = new CrossEntropyLoss("student", name: "ce.student") + new CrossEntropyLoss("peer", name: "ce.peer")
-                    + new KDLoss(1.0, "student", "peer", name: "kl.student") + new KDLoss(1.0, "peer", "student", name: "kl.peer");
-                var stage = new DistillationStage("dml", loss) { UpdateOrder = ParticipantUpdateOrder.Sequential };
+                var stage = new DistillationStage("dml", Loss.MutualLearning(new[] { "student", "peer" })) { UpdateOrder = ParticipantUpdateOrder.Sequential };
                 return Fit(method, seed, new IDistillationModel[] { student, peer }, new[] { stage }, train, test, cancellationToken);
             }
 
