@@ -89,6 +89,40 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 return Fit(method, seed, new IDistillationModel[] { teacher, student }, Single(loss), train, test, cancellationToken, extra);
             }
 
+            case "iekd":
+            {
+                // Stage 1: an autoencoder learns compact factors of the frozen teacher's last-stage feature (only the
+                // loss's module trains). Stage 2: KD plus inheritance (half of the student's channels imitate the factors)
+                // and exploration (the other half is pushed away from them).
+                random.manual_seed(seed + 30_000);
+                using var autoencoder = new FactorAutoencoder(teacherNet.FeatureChannels, settings.FactorChannels);
+                var ie = new InheritanceExplorationLoss(autoencoder, ChannelSplit.Natural(studentNet.FeatureChannels), "stage3", "stage3");
+                var stages = new[]
+                {
+                    new DistillationStage("autoencoder", new FactorReconstructionLoss(autoencoder, "stage3"))
+                    {
+                        Epochs = settings.AutoencoderEpochs, Active = new[] { "teacher" }, Trainable = Array.Empty<string>(),
+                    },
+                    new DistillationStage("distill", Loss.Hinton(settings.Temperature, settings.Alpha) + ie),
+                };
+                return Fit(method, seed, new IDistillationModel[] { teacher, student }, stages, train, test, cancellationToken);
+            }
+
+            case "iedml":
+            {
+                // Two peers, DML plus inheritance/exploration against the other peer's factors (autoencoders trained online;
+                // the official code has no IE-DML, see docs/methods/ie-kd-notes.md), sequential updates as DML.
+                using var peerNet = NewStudent(seed + 10_000);
+                using var peer = Student.FromModule(peerNet, "peer", "stage3");
+                random.manual_seed(seed + 30_000);
+                using var studentAutoencoder = new FactorAutoencoder(studentNet.FeatureChannels, settings.FactorChannels);
+                using var peerAutoencoder = new FactorAutoencoder(peerNet.FeatureChannels, settings.FactorChannels);
+                var split = ChannelSplit.Natural(studentNet.FeatureChannels);
+                var loss = IeDml.Loss(studentAutoencoder, peerAutoencoder, split, split, "stage3", "student", "peer");
+                var stage = new DistillationStage("iedml", loss) { UpdateOrder = ParticipantUpdateOrder.Sequential };
+                return Fit(method, seed, new IDistillationModel[] { student, peer }, new[] { stage }, train, test, cancellationToken);
+            }
+
             default:
                 throw new ArgumentException($"Unknown method '{method}'; use one of: {string.Join(", ", Methods)}.", nameof(method));
         }
@@ -114,6 +148,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
 
         // Evaluation only after training, so the wall time is training only and comparable across methods.
         var fit = distiller.Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);
+
         var metrics = distiller.Evaluate(test, cancellationToken);
         var rows = metrics.Where(m => m.Key != "teacher")
             .Select(m => new OnlineResult(method, m.Key, seed, m.Value["accuracy"], fit.WallTime.TotalSeconds))

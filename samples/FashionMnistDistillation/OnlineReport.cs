@@ -51,7 +51,7 @@ internal static class OnlineReport
                 runs = results,
                 summary = Summarise(results),
             },
-            new JsonSerializerOptions { WriteIndented = true });
+            new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
         File.WriteAllText(Path.Combine(directory, stem + ".json"), json);
         File.WriteAllText(Path.Combine(directory, stem + ".md"), Table(results));
     }

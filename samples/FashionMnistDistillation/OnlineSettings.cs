@@ -22,6 +22,12 @@ internal sealed record OnlineSettings
     /// <summary>Width multiplier of the resnet8x4 / resnet32x4 pair (0.25: 8/16/32/64 channels, sized for a 2-core CPU).</summary>
     public double WidthScale { get; init; } = 0.25;
 
+    /// <summary>IE-KD: factor channels of the autoencoders (the official code: 32 for a 64-channel last stage).</summary>
+    public int FactorChannels { get; init; } = 32;
+
+    /// <summary>IE-KD: epochs of the autoencoder stage on the teacher's features (the official code: 30 on CIFAR).</summary>
+    public int AutoencoderEpochs { get; init; } = 10;
+
     public double Temperature { get; init; } = 4.0;
 
     public double Alpha { get; init; } = 0.9;

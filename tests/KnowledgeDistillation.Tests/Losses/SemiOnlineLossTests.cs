@@ -175,7 +175,7 @@ public class SemiOnlineLossTests
         using var data = SyntheticData.Blobs(96, classes: 3, seed: 61);
         random.manual_seed(62);
         using var teacherNet = new TwoPart();
-        using var studentNet = new Models.Mlp(8, new[] { 8 }, numClasses: 3);
+        using var studentNet = new KnowledgeDistillation.Models.Mlp(8, new[] { 8 }, numClasses: 3);
         var teacherBefore = teacherNet.parameters().Select(p => p.detach().clone()).ToArray();
         var bridge = nn.Sequential(("stage", nn.Linear(16, 16)), ("relu", nn.ReLU()), ("fc", nn.Linear(16, 3)));
         var bridgeBefore = bridge.parameters().Select(p => p.detach().clone()).ToArray();
