@@ -160,6 +160,55 @@ public class SemiOnlineLossTests
     }
 
     [Fact]
+    public void Attention_transfer_gradient_matches_finite_differences()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Random(7);
+        var values = Enumerable.Range(0, 2 * 3 * 2 * 2).Select(_ => generator.NextDouble() * 2 - 1).ToArray();
+        var targetValues = Enumerable.Range(0, 2 * 4 * 2 * 2).Select(_ => generator.NextDouble() * 2 - 1).ToArray();
+        var target = tensor(targetValues, new long[] { 2, 4, 2, 2 }, ScalarType.Float64);
+        var student = tensor(values, new long[] { 2, 3, 2, 2 }, ScalarType.Float64).requires_grad_();
+        AttentionTransfer.Value(student, target).backward();
+        var grad = student.grad!.data<double>().ToArray();
+        const double h = 1e-6;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var plus = (double[])values.Clone();
+            var minus = (double[])values.Clone();
+            plus[i] += h;
+            minus[i] -= h;
+            var numeric = (Scalar(AttentionTransfer.Value(tensor(plus, new long[] { 2, 3, 2, 2 }, ScalarType.Float64), target))
+                - Scalar(AttentionTransfer.Value(tensor(minus, new long[] { 2, 3, 2, 2 }, ScalarType.Float64), target))) / (2 * h);
+            grad[i].ShouldBeClose(numeric, 1e-7, $"dAT/dF[{i}]");
+        }
+    }
+
+    [Fact]
+    public void Feature_extension_adds_attention_transfer_both_ways_with_the_peer_detached()
+    {
+        using var scope = NewDisposeScope();
+        var map = nn.Conv2d(2, 2, 1, dtype: ScalarType.Float64);
+        var bridge = nn.Sequential(("map", map), ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(2, 3, dtype: ScalarType.Float64)));
+        using var loss = new SemiOnlineLoss(bridge, "h", weights: new SemiOnlineWeights { Features = 10 }, studentFeature: "f", bridgeFeature: "map");
+        var studentMap = randn(2, 5, 3, 3, ScalarType.Float64).requires_grad_();
+        var teacherFeature = randn(2, 2, 3, 3, ScalarType.Float64);
+        var outputs = new Dictionary<string, ModelOutput>
+        {
+            ["student"] = new(Matrix(ZS), new Dictionary<string, Tensor> { ["f"] = studentMap }),
+            ["teacher"] = new(Matrix(ZT), new Dictionary<string, Tensor> { ["h"] = teacherFeature }),
+        };
+        var result = loss.Compute(Context(outputs, Labels(Y), 2));
+        using var bridgeMap = map.call(teacherFeature);
+        var expected = Scalar(AttentionTransfer.Value(studentMap.detach(), bridgeMap.detach()));
+
+        Scalar(result.Parts["sokd.student.at"]).ShouldBeClose(expected, 1e-12, "student AT term");
+        Scalar(result.Parts["sokd.bridge.at"]).ShouldBeClose(expected, 1e-12, "bridge AT term (symmetric value)");
+        result.Parts["sokd.student.at"].backward();
+        studentMap.grad.Should().NotBeNull();
+        bridge.parameters().All(p => p.grad is null || p.grad.abs().sum().item<double>() == 0).Should().BeTrue("the bridge's map is detached in the student's term");
+    }
+
+    [Fact]
     public void Bad_settings_throw_naming_the_argument()
     {
         using var bridge = IdentityBridge();
