@@ -22,6 +22,9 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
 {
     public static readonly string[] Methods = { "alone", "kd", "dml", "sokd", "iekd", "iedml" };
 
+    /// <summary>Diagnostic variants, run only when named: <c>ie</c> = IE-KD's stages without the KD term (CE + inheritance/exploration).</summary>
+    public static readonly string[] ExtraMethods = { "ie" };
+
     private readonly ILogger _logger = loggers.CreateLogger<OnlineExperiment>();
 
     private Device Device => new(settings.Device);
@@ -38,7 +41,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         var data = limited ?? train;
         foreach (var seed in settings.Seeds)
         {
-            foreach (var method in Methods.Where(settings.Methods.Contains))
+            foreach (var method in Methods.Concat(ExtraMethods).Where(settings.Methods.Contains))
             {
                 results.AddRange(RunMethod(method, seed, teacherNet, data, testBatches, cancellationToken));
                 onResult?.Invoke(results);
@@ -71,10 +74,10 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 return Fit(method, seed, new IDistillationModel[] { teacher, student }, Single(Loss.Hinton(settings.Temperature, settings.Alpha)), train, test, cancellationToken);
             case "dml":
             {
-                // Two peers of the same architecture, different initialisations; Algorithm 1's sequential update.
+                // Two peers of the same architecture, different initialisations; Algorithm 1's sequential update by default.
                 using var peerNet = NewStudent(seed + 10_000);
                 using var peer = Student.FromModule(peerNet, "peer");
-                var stage = new DistillationStage("dml", Loss.MutualLearning(new[] { "student", "peer" })) { UpdateOrder = ParticipantUpdateOrder.Sequential };
+                var stage = new DistillationStage("dml", Loss.MutualLearning(new[] { "student", "peer" })) { UpdateOrder = settings.UpdateOrder };
                 return Fit(method, seed, new IDistillationModel[] { student, peer }, new[] { stage }, train, test, cancellationToken);
             }
 
@@ -90,20 +93,22 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
             }
 
             case "iekd":
+            case "ie":
             {
                 // Stage 1: an autoencoder learns compact factors of the frozen teacher's last-stage feature (only the
                 // loss's module trains). Stage 2: KD plus inheritance (half of the student's channels imitate the factors)
                 // and exploration (the other half is pushed away from them).
                 random.manual_seed(seed + 30_000);
                 using var autoencoder = new FactorAutoencoder(teacherNet.FeatureChannels, settings.FactorChannels);
-                var ie = new InheritanceExplorationLoss(autoencoder, ChannelSplit.Natural(studentNet.FeatureChannels), "stage3", "stage3");
+                var ie = new InheritanceExplorationLoss(
+                    autoencoder, ChannelSplit.Natural(studentNet.FeatureChannels), "stage3", "stage3", settings.IeWeight, settings.IeWeight);
                 var stages = new[]
                 {
                     new DistillationStage("autoencoder", new FactorReconstructionLoss(autoencoder, "stage3"))
                     {
                         Epochs = settings.AutoencoderEpochs, Active = new[] { "teacher" }, Trainable = Array.Empty<string>(),
                     },
-                    new DistillationStage("distill", Loss.Hinton(settings.Temperature, settings.Alpha) + ie),
+                    new DistillationStage("distill", method == "ie" ? new CrossEntropyLoss() + ie : Loss.Hinton(settings.Temperature, settings.Alpha) + ie),
                 };
                 return Fit(method, seed, new IDistillationModel[] { teacher, student }, stages, train, test, cancellationToken);
             }
@@ -118,8 +123,8 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 using var studentAutoencoder = new FactorAutoencoder(studentNet.FeatureChannels, settings.FactorChannels);
                 using var peerAutoencoder = new FactorAutoencoder(peerNet.FeatureChannels, settings.FactorChannels);
                 var split = ChannelSplit.Natural(studentNet.FeatureChannels);
-                var loss = IeDml.Loss(studentAutoencoder, peerAutoencoder, split, split, "stage3", "student", "peer");
-                var stage = new DistillationStage("iedml", loss) { UpdateOrder = ParticipantUpdateOrder.Sequential };
+                var loss = IeDml.Loss(studentAutoencoder, peerAutoencoder, split, split, "stage3", "student", "peer", settings.IeWeight, settings.IeWeight);
+                var stage = new DistillationStage("iedml", loss) { UpdateOrder = settings.UpdateOrder };
                 return Fit(method, seed, new IDistillationModel[] { student, peer }, new[] { stage }, train, test, cancellationToken);
             }
 

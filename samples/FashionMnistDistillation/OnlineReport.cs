@@ -13,7 +13,7 @@ internal static class OnlineReport
     {
         var alone = results.Where(r => r.Method == "alone").ToDictionary(r => r.Seed, r => r.Accuracy);
         return results.GroupBy(r => (r.Method, r.Model))
-            .OrderBy(g => g.Key.Method == "teacher" ? -1 : Array.IndexOf(OnlineExperiment.Methods, g.Key.Method))
+            .OrderBy(g => g.Key.Method == "teacher" ? -1 : Array.IndexOf(OnlineExperiment.Methods.Concat(OnlineExperiment.ExtraMethods).ToArray(), g.Key.Method))
             .ThenBy(g => g.Key.Model)
             .Select(g =>
             {
@@ -42,7 +42,7 @@ internal static class OnlineReport
     public static void WriteRaw(IReadOnlyList<OnlineResult> results, OnlineSettings settings, string directory)
     {
         Directory.CreateDirectory(directory);
-        var stem = string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-online-w{settings.WidthScale}-e{settings.StudentEpochs}-n{settings.StudentTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}");
+        var stem = string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-online-w{settings.WidthScale}-e{settings.StudentEpochs}-n{settings.StudentTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}{(settings.UpdateOrder == KnowledgeDistillation.Engine.ParticipantUpdateOrder.Simultaneous ? "-simultaneous" : "")}{(settings.IeWeight != 1.0 ? $"-ie{settings.IeWeight}" : "")}");
         var json = JsonSerializer.Serialize(
             new
             {

@@ -25,8 +25,14 @@ internal sealed record OnlineSettings
     /// <summary>IE-KD: factor channels of the autoencoders (the official code: 32 for a 64-channel last stage).</summary>
     public int FactorChannels { get; init; } = 32;
 
+    /// <summary>IE-KD / IE-DML: the inheritance and the exploration weight (the official configuration: 1).</summary>
+    public double IeWeight { get; init; } = 1.0;
+
     /// <summary>IE-KD: epochs of the autoencoder stage on the teacher's features (the official code: 30 on CIFAR).</summary>
     public int AutoencoderEpochs { get; init; } = 10;
+
+    /// <summary>DML and IE-DML: how the two peers are updated in a step (the paper's Algorithm 1: sequential).</summary>
+    public KnowledgeDistillation.Engine.ParticipantUpdateOrder UpdateOrder { get; init; } = KnowledgeDistillation.Engine.ParticipantUpdateOrder.Sequential;
 
     public double Temperature { get; init; } = 4.0;
 

@@ -26,13 +26,15 @@ var methods = new Option<string[]>("--methods") { Description = $"With --teacher
 methods.AcceptOnlyFromAmong(TeacherFreeExperiment.Methods);
 var online = new Option<bool>("--online") { Description = "Online / semi-online comparison instead: a scaled resnet32x4 teacher and resnet8x4 student; student alone, KD, DML, SOKD, IE-KD, IE-DML." };
 var onlineMethods = new Option<string[]>("--online-methods") { Description = $"With --online: the methods to run (default all): {string.Join(", ", OnlineExperiment.Methods)}.", AllowMultipleArgumentsPerToken = true };
-onlineMethods.AcceptOnlyFromAmong(OnlineExperiment.Methods);
+onlineMethods.AcceptOnlyFromAmong(OnlineExperiment.Methods.Concat(OnlineExperiment.ExtraMethods).ToArray());
 var widthScale = new Option<double>("--width-scale") { Description = "With --online: width multiplier of the resnet pair (1 = RepDistiller's widths).", DefaultValueFactory = _ => 0.25 };
+var peerUpdate = new Option<KnowledgeDistillation.Engine.ParticipantUpdateOrder>("--peer-update") { Description = "With --online: DML / IE-DML peer updates, Sequential (the paper's Algorithm 1) or Simultaneous.", DefaultValueFactory = _ => KnowledgeDistillation.Engine.ParticipantUpdateOrder.Sequential };
+var ieWeight = new Option<double>("--ie-weight") { Description = "With --online: IE-KD / IE-DML inheritance and exploration weight (the official configuration: 1).", DefaultValueFactory = _ => 1.0 };
 var noCache = new Option<bool>("--no-cache") { Description = "Run the teacher in every epoch instead of caching its outputs after the first." };
 
 var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
 {
-    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods, online, onlineMethods, widthScale,
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods, online, onlineMethods, widthScale, peerUpdate, ieWeight,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -80,6 +82,8 @@ root.SetAction((parse, cancellationToken) =>
             StudentEpochs = parse.GetValue(studentEpochs) ?? 10,
             StudentTrainLimit = settings.StudentTrainLimit,
             WidthScale = parse.GetValue(widthScale),
+            UpdateOrder = parse.GetValue(peerUpdate),
+            IeWeight = parse.GetValue(ieWeight),
             Temperature = settings.Temperature,
             Alpha = settings.Alpha,
             RetrainTeacher = settings.RetrainTeacher,
