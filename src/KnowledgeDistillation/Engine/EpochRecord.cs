@@ -27,7 +27,7 @@ public sealed record EpochRecord
     /// <summary>Evaluation metrics per evaluated participant; empty when the epoch was not evaluated.</summary>
     public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> EvalMetrics { get; init; }
 
-    /// <summary>The learning rate used in the epoch.</summary>
+    /// <summary>The learning rate of the stage's default optimiser settings in the epoch (owners with their own <see cref="DistillationStage.ParticipantOptimizers"/> follow the same schedule from their own base rate).</summary>
     public required double LearningRate { get; init; }
 
     /// <summary>Wall time of the epoch (training and evaluation).</summary>
