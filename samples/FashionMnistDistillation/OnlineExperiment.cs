@@ -64,7 +64,9 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         _logger.LogInformation("Online comparison: {Method}, seed {Seed}", method, seed);
         using var studentNet = NewStudent(seed);
         using var student = Student.FromModule(studentNet, "student", "stage3");
-        using var plainTeacher = Teacher.FromModule(teacherNet, "teacher", false, "stage2", "stage3");
+        // Capture (and cache) only the teacher feature the method reads: SOKD's bridge input, IE-KD's last-stage map.
+        var teacherFeatures = method switch { "sokd" => new[] { "stage2" }, "iekd" or "ie" => new[] { "stage3" }, _ => Array.Empty<string>() };
+        using var plainTeacher = Teacher.FromModule(teacherNet, "teacher", false, teacherFeatures);
         using var teacher = plainTeacher.WithOutputCache(train.Count);
         switch (method)
         {
