@@ -9,7 +9,7 @@ import json
 import statistics
 import sys
 
-ORDER = ["teacher", "alone", "kd", "dml", "sokd", "iekd", "iedml", "ie"]
+ORDER = ["teacher", "alone", "kd", "dml", "sokd", "iekd", "iedml", "sokd-f", "ie"]
 
 
 def std(values):

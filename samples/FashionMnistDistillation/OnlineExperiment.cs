@@ -22,8 +22,15 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
 {
     public static readonly string[] Methods = { "alone", "kd", "dml", "sokd", "iekd", "iedml" };
 
-    /// <summary>Diagnostic variants, run only when named: <c>ie</c> = IE-KD's stages without the KD term (CE + inheritance/exploration).</summary>
-    public static readonly string[] ExtraMethods = { "ie" };
+    /// <summary>
+    /// Variants run only when named: <c>sokd-f</c> = SOKD with its feature extension (attention transfer between the
+    /// student's and the bridge's last-stage maps, both ways, weight 1000 as RepDistiller's AT); <c>ie</c> = IE-KD's stages
+    /// without the KD term (CE + inheritance/exploration), a diagnostic.
+    /// </summary>
+    public static readonly string[] ExtraMethods = { "sokd-f", "ie" };
+
+    /// <summary>Weight of SOKD's feature extension (attention transfer) in <c>sokd-f</c>.</summary>
+    public const double SokdFeatureWeight = 1000;
 
     private readonly ILogger _logger = loggers.CreateLogger<OnlineExperiment>();
 
@@ -65,7 +72,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         using var studentNet = NewStudent(seed);
         using var student = Student.FromModule(studentNet, "student", "stage3");
         // Capture (and cache) only the teacher feature the method reads: SOKD's bridge input, IE-KD's last-stage map.
-        var teacherFeatures = method switch { "sokd" => new[] { "stage2" }, "iekd" or "ie" => new[] { "stage3" }, _ => Array.Empty<string>() };
+        var teacherFeatures = method switch { "sokd" or "sokd-f" => new[] { "stage2" }, "iekd" or "ie" => new[] { "stage3" }, _ => Array.Empty<string>() };
         using var plainTeacher = Teacher.FromModule(teacherNet, "teacher", false, teacherFeatures);
         using var teacher = plainTeacher.WithOutputCache(train.Count);
         switch (method)
@@ -84,12 +91,15 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
             }
 
             case "sokd":
+            case "sokd-f":
             {
                 // The bridge: a fresh (randomly initialised, as the released code) copy of the teacher's last stage + classifier
                 // on the frozen teacher's stage-2 output.
                 random.manual_seed(seed + 20_000);
                 using var bridge = teacherNet.CreateLastStageBranch(10, copyWeights: false);
-                using var loss = new SemiOnlineLoss(bridge, "stage2", settings.Temperature);
+                using var loss = method == "sokd"
+                    ? new SemiOnlineLoss(bridge, "stage2", settings.Temperature)
+                    : new SemiOnlineLoss(bridge, "stage2", settings.Temperature, new SemiOnlineWeights { Features = SokdFeatureWeight }, studentFeature: "stage3", bridgeFeature: "stage3");
                 var extra = new[] { loss.BridgeModel(plainTeacher) };
                 return Fit(method, seed, new IDistillationModel[] { teacher, student }, Single(loss), train, test, cancellationToken, extra);
             }
