@@ -24,13 +24,10 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
 
     /// <summary>
     /// Variants run only when named: <c>sokd-f</c> = SOKD with its feature extension (attention transfer between the
-    /// student's and the bridge's last-stage maps, both ways, weight 1000 as RepDistiller's AT); <c>ie</c> = IE-KD's stages
-    /// without the KD term (CE + inheritance/exploration), a diagnostic.
+    /// student's and the bridge's last-stage maps, both ways, weight <c>--sokd-feature-weight</c>); <c>ie</c> = IE-KD's
+    /// stages without the KD term (CE + inheritance/exploration), a diagnostic.
     /// </summary>
     public static readonly string[] ExtraMethods = { "sokd-f", "ie" };
-
-    /// <summary>Weight of SOKD's feature extension (attention transfer) in <c>sokd-f</c>.</summary>
-    public const double SokdFeatureWeight = 1000;
 
     private readonly ILogger _logger = loggers.CreateLogger<OnlineExperiment>();
 
@@ -99,7 +96,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 using var bridge = teacherNet.CreateLastStageBranch(10, copyWeights: false);
                 using var loss = method == "sokd"
                     ? new SemiOnlineLoss(bridge, "stage2", settings.Temperature)
-                    : new SemiOnlineLoss(bridge, "stage2", settings.Temperature, new SemiOnlineWeights { Features = SokdFeatureWeight }, studentFeature: "stage3", bridgeFeature: "stage3");
+                    : new SemiOnlineLoss(bridge, "stage2", settings.Temperature, new SemiOnlineWeights { Features = settings.SokdFeatureWeight }, studentFeature: "stage3", bridgeFeature: "stage3");
                 var extra = new[] { loss.BridgeModel(plainTeacher) };
                 return Fit(method, seed, new IDistillationModel[] { teacher, student }, Single(loss), train, test, cancellationToken, extra);
             }

@@ -42,7 +42,7 @@ internal static class OnlineReport
     public static void WriteRaw(IReadOnlyList<OnlineResult> results, OnlineSettings settings, string directory)
     {
         Directory.CreateDirectory(directory);
-        var stem = string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-online-w{settings.WidthScale}-e{settings.StudentEpochs}-n{settings.StudentTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}{(settings.UpdateOrder == KnowledgeDistillation.Engine.ParticipantUpdateOrder.Simultaneous ? "-simultaneous" : "")}{(settings.IeWeight != 1.0 ? $"-ie{settings.IeWeight}" : "")}");
+        var stem = string.Create(CultureInfo.InvariantCulture, $"fashion-mnist-online-w{settings.WidthScale}-e{settings.StudentEpochs}-n{settings.StudentTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}{(settings.UpdateOrder == KnowledgeDistillation.Engine.ParticipantUpdateOrder.Simultaneous ? "-simultaneous" : "")}{(settings.IeWeight != 1.0 ? $"-ie{settings.IeWeight}" : "")}{(settings.SokdFeatureWeight != 1000 ? $"-at{settings.SokdFeatureWeight}" : "")}");
         var json = JsonSerializer.Serialize(
             new
             {

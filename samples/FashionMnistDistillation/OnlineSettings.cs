@@ -25,6 +25,9 @@ internal sealed record OnlineSettings
     /// <summary>IE-KD: factor channels of the autoencoders (the official code: 32 for a 64-channel last stage).</summary>
     public int FactorChannels { get; init; } = 32;
 
+    /// <summary>SOKD feature extension (<c>sokd-f</c>): weight of the attention-transfer terms (RepDistiller's AT uses 1000).</summary>
+    public double SokdFeatureWeight { get; init; } = 1000;
+
     /// <summary>IE-KD / IE-DML: the inheritance and the exploration weight (the official configuration: 1).</summary>
     public double IeWeight { get; init; } = 1.0;
 

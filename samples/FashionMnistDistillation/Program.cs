@@ -30,11 +30,12 @@ onlineMethods.AcceptOnlyFromAmong(OnlineExperiment.Methods.Concat(OnlineExperime
 var widthScale = new Option<double>("--width-scale") { Description = "With --online: width multiplier of the resnet pair (1 = RepDistiller's widths).", DefaultValueFactory = _ => 0.25 };
 var peerUpdate = new Option<KnowledgeDistillation.Engine.ParticipantUpdateOrder>("--peer-update") { Description = "With --online: DML / IE-DML peer updates, Sequential (the paper's Algorithm 1) or Simultaneous.", DefaultValueFactory = _ => KnowledgeDistillation.Engine.ParticipantUpdateOrder.Sequential };
 var ieWeight = new Option<double>("--ie-weight") { Description = "With --online: IE-KD / IE-DML inheritance and exploration weight (the official configuration: 1).", DefaultValueFactory = _ => 1.0 };
+var sokdFeatureWeight = new Option<double>("--sokd-feature-weight") { Description = "With --online-methods sokd-f: weight of SOKD's attention-transfer feature terms.", DefaultValueFactory = _ => 1000.0 };
 var noCache = new Option<bool>("--no-cache") { Description = "Run the teacher in every epoch instead of caching its outputs after the first." };
 
 var root = new RootCommand("Knowledge distillation on Fashion-MNIST with KnowledgeDistillation")
 {
-    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods, online, onlineMethods, widthScale, peerUpdate, ieWeight,
+    data, output, full, seeds, teacherEpochs, studentEpochs, temperature, alpha, trainLimit, studentTrainLimit, retrain, results, device, student, noCache, teacherFree, methods, online, onlineMethods, widthScale, peerUpdate, ieWeight, sokdFeatureWeight,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -84,6 +85,7 @@ root.SetAction((parse, cancellationToken) =>
             WidthScale = parse.GetValue(widthScale),
             UpdateOrder = parse.GetValue(peerUpdate),
             IeWeight = parse.GetValue(ieWeight),
+            SokdFeatureWeight = parse.GetValue(sokdFeatureWeight),
             Temperature = settings.Temperature,
             Alpha = settings.Alpha,
             RetrainTeacher = settings.RetrainTeacher,
