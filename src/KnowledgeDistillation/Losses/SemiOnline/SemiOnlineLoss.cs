@@ -90,7 +90,8 @@ public sealed class SemiOnlineLoss : DistillationLoss, IDisposable
     /// <summary>
     /// A model that evaluates the bridge: the teacher's forward (which must capture <see cref="TeacherFeature"/>) followed by
     /// the bridge. Add it to <see cref="Engine.Distiller.EvaluationModels"/> to report the bridge's accuracy (the paper's
-    /// "improved teacher"). Disposing it does not dispose the bridge, which this loss owns.
+    /// "improved teacher"). Disposing it does not dispose the bridge, which this loss owns. Pass the plain teacher, not a
+    /// <see cref="Caching.CachedTeacher"/>: a cache serves only the training samples' indices.
     /// </summary>
     /// <param name="teacher">The teacher participant (the same one the loss reads).</param>
     /// <param name="name">The evaluation name (default "bridge").</param>
