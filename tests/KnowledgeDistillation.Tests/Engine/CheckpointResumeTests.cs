@@ -136,7 +136,7 @@ public sealed class CheckpointResumeTests : IDisposable
         var distiller = new Distiller(new IDistillationModel[] { teacher, student }, stages, options);
         if (cancel is not null)
         {
-            distiller.Callbacks.Add(new CancelAt(cancel, cancelAtStep));
+            distiller.Callbacks.Add(new CancelAfterSteps(cancel, cancelAtStep));
         }
 
         var loader = new DataLoader(data, 16, seed: 6);
@@ -155,17 +155,6 @@ public sealed class CheckpointResumeTests : IDisposable
         var configuration = Path.GetFileName(Path.GetDirectoryName(testDirectory)!);
         var tests = Path.GetFullPath(Path.Combine(testDirectory, "..", "..", "..", ".."));
         return Path.Combine(tests, "KnowledgeDistillation.CheckpointHost", "bin", configuration, framework, "KnowledgeDistillation.CheckpointHost.dll");
-    }
-
-    private sealed class CancelAt(CancellationTokenSource source, int step) : IDistillationCallback
-    {
-        public void OnStepEnd(StepInfo info)
-        {
-            if (info.Step + 1 == step)
-            {
-                source.Cancel();
-            }
-        }
     }
 
     /// <summary>A trainable teacher with dropout, so the random generator state matters for exact resumption.</summary>

@@ -118,7 +118,7 @@ public sealed class DistillerTests
         result.History.Should().HaveCount(2);
 
         using var cts = new CancellationTokenSource();
-        var counting = new CancelAtStep(cts, 5);
+        var counting = new CancelAfterSteps(cts, 5);
         var cancelled = new Distiller(new[] { student }, new CrossEntropyLoss(), Options(epochs: 10));
         cancelled.Callbacks.Add(counting);
         var act = () => cancelled.Fit(new DataLoader(data, 16), cancellationToken: cts.Token);
@@ -167,20 +167,6 @@ public sealed class DistillerTests
             if (record.Epoch + 1 >= epochs)
             {
                 control.Stop("test");
-            }
-        }
-    }
-
-    private sealed class CancelAtStep(CancellationTokenSource source, int steps) : IDistillationCallback
-    {
-        public int Steps { get; private set; }
-
-        public void OnStepEnd(StepInfo step)
-        {
-            Steps++;
-            if (Steps == steps)
-            {
-                source.Cancel();
             }
         }
     }

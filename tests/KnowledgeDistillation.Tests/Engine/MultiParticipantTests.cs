@@ -247,7 +247,7 @@ public sealed class MultiParticipantTests
         using var cancel = new CancellationTokenSource();
         if (cancelAtStep >= 0)
         {
-            distiller.Callbacks.Add(new CancelAfter(cancel, cancelAtStep));
+            distiller.Callbacks.Add(new CancelAfterSteps(cancel, cancelAtStep));
         }
 
         var loader = new DataLoader(data, 16, seed: 74);
@@ -255,17 +255,6 @@ public sealed class MultiParticipantTests
             ? distiller.Resume(Path.Combine(directory, "checkpoint.kdck"), loader)
             : distiller.Fit(loader, cancellationToken: cancel.Token);
         return result.History;
-    }
-
-    private sealed class CancelAfter(CancellationTokenSource source, int steps) : IDistillationCallback
-    {
-        public void OnStepEnd(StepInfo info)
-        {
-            if (info.Step + 1 == steps)
-            {
-                source.Cancel();
-            }
-        }
     }
 
     private static Tensor[] Gradients(nn.Module module, Func<Tensor> loss)
