@@ -381,8 +381,12 @@ public sealed class Distiller
 
             optimizer.ZeroGrad();
             loss.Total.backward();
-            var owned = optimizer.ParametersOf(participant.Name);
-            Clip(last ? owned.Concat(optimizer.ParametersOf(DistillationStage.LossModulesOwner)).ToArray() : owned);
+            if (_options.MaxGradNorm is not null)
+            {
+                var owned = optimizer.ParametersOf(participant.Name);
+                Clip(last ? owned.Concat(optimizer.ParametersOf(DistillationStage.LossModulesOwner)).ToArray() : owned);
+            }
+
             optimizer.Step(participant.Name);
             if (last)
             {
