@@ -164,7 +164,8 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         var fit = distiller.Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);
 
         var metrics = distiller.Evaluate(test, cancellationToken);
-        var rows = metrics.Where(m => m.Key != "teacher")
+        // Evaluate skips frozen teachers: the rows are the students, peers and evaluation models (SOKD's bridge).
+        var rows = metrics
             .Select(m => new OnlineResult(method, m.Key, seed, m.Value["accuracy"], fit.WallTime.TotalSeconds))
             .ToArray();
         foreach (var row in rows)

@@ -91,16 +91,8 @@ root.SetAction((parse, cancellationToken) =>
             RetrainTeacher = settings.RetrainTeacher,
             Device = settings.Device,
         };
-        void SaveOnline(IReadOnlyList<OnlineResult> soFar)
-        {
-            OnlineReport.WriteRaw(soFar, onlineSettings, onlineSettings.OutputDirectory);
-            if (onlineSettings.ResultsDirectory is { } directory)
-            {
-                OnlineReport.WriteRaw(soFar, onlineSettings, directory);
-            }
-        }
-
-        var onlineRuns = new OnlineExperiment(onlineSettings, loggers).Run(dataset.Train, dataset.Test, SaveOnline, cancellationToken);
+        var onlineRuns = new OnlineExperiment(onlineSettings, loggers).Run(
+            dataset.Train, dataset.Test, soFar => WriteToOutputs(settings, directory => OnlineReport.WriteRaw(soFar, onlineSettings, directory)), cancellationToken);
         Console.WriteLine();
         Console.WriteLine($"Fashion-MNIST online / semi-online ({onlineSettings.Seeds.Length} seed(s), resnet32x4 -> resnet8x4 at width x{onlineSettings.WidthScale}, students {onlineSettings.StudentEpochs} epochs on {onlineSettings.StudentTrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} images):");
         Console.WriteLine(OnlineReport.Table(onlineRuns));
@@ -109,17 +101,8 @@ root.SetAction((parse, cancellationToken) =>
 
     if (settings.TeacherFree)
     {
-        // Raw results are rewritten after every run, so an interrupted benchmark keeps what it finished.
-        void Save(IReadOnlyList<TeacherFreeResult> soFar)
-        {
-            TeacherFreeReport.WriteRaw(soFar, settings, settings.OutputDirectory);
-            if (settings.ResultsDirectory is { } directory)
-            {
-                TeacherFreeReport.WriteRaw(soFar, settings, directory);
-            }
-        }
-
-        var teacherFreeRuns = new TeacherFreeExperiment(settings, loggers).Run(dataset.Train, dataset.Test, Save, cancellationToken);
+        var teacherFreeRuns = new TeacherFreeExperiment(settings, loggers).Run(
+            dataset.Train, dataset.Test, soFar => WriteToOutputs(settings, directory => TeacherFreeReport.WriteRaw(soFar, settings, directory)), cancellationToken);
 
         Console.WriteLine();
         Console.WriteLine($"Fashion-MNIST teacher-free ({settings.Seeds.Length} seed(s), {settings.Student} student, {settings.StudentEpochs} epochs, T={settings.Temperature}, alpha={settings.Alpha}):");
@@ -132,11 +115,7 @@ root.SetAction((parse, cancellationToken) =>
     Directory.CreateDirectory(settings.OutputDirectory);
     var plotFile = Path.Combine(settings.OutputDirectory, "training-curves.png");
     Report.Plot(runs, plotFile);
-    Report.WriteRaw(runs, settings, settings.OutputDirectory);
-    if (settings.ResultsDirectory is { } resultsDirectory)
-    {
-        Report.WriteRaw(runs, settings, resultsDirectory);
-    }
+    WriteToOutputs(settings, directory => Report.WriteRaw(runs, settings, directory));
 
     Console.WriteLine();
     Console.WriteLine($"Fashion-MNIST test accuracy ({settings.Seeds.Length} seed(s), teacher {settings.TeacherEpochs} epochs, {settings.Student} student {settings.StudentEpochs} epochs on {(settings.StudentTrainLimit?.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) ?? "all")} images, T={settings.Temperature}, alpha={settings.Alpha}):");
@@ -147,3 +126,14 @@ root.SetAction((parse, cancellationToken) =>
 });
 
 return await root.Parse(args).InvokeAsync();
+
+// Raw results go to the output directory and, with --results, there too; the online and teacher-free comparisons
+// rewrite them after every run, so an interrupted benchmark keeps what it finished.
+static void WriteToOutputs(ExperimentSettings settings, Action<string> write)
+{
+    write(settings.OutputDirectory);
+    if (settings.ResultsDirectory is { } directory)
+    {
+        write(directory);
+    }
+}
