@@ -24,6 +24,7 @@ public sealed class CachedTeacher : ITeacher
     private const string FingerprintField = "input-fingerprint";
 
     private readonly ISampleStore _store;
+    private HashSet<string>? _kept;
     private Tensor? _projection;
 
     /// <summary>Wraps <paramref name="teacher"/>.</summary>
@@ -80,6 +81,24 @@ public sealed class CachedTeacher : ITeacher
     /// <summary>Batches for which the teacher ran.</summary>
     public long Misses { get; private set; }
 
+    /// <summary>The wrapped teacher's features.</summary>
+    public IReadOnlyCollection<string>? AvailableFeatures => _teacher.AvailableFeatures;
+
+    /// <summary>
+    /// The features kept in the cache: <c>null</c> (every feature the teacher returns) until the engine passes the
+    /// losses' declarations through <see cref="CaptureFeatures"/>; then exactly those (plus the logits).
+    /// </summary>
+    public IReadOnlyCollection<string>? KeptFeatures => _kept;
+
+    /// <summary>Has the wrapped teacher produce <paramref name="features"/>, and keeps exactly those (plus the logits) in the cache.</summary>
+    /// <param name="features">Feature names the losses declare for this teacher.</param>
+    public void CaptureFeatures(IReadOnlyCollection<string> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        _teacher.CaptureFeatures(features);
+        _kept = (_kept ?? new HashSet<string>(StringComparer.Ordinal)).Union(features).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <inheritdoc />
     public ModelOutput Forward(Batch batch)
     {
@@ -116,13 +135,13 @@ public sealed class CachedTeacher : ITeacher
 
         Misses++;
         var output = _teacher.Forward(batch);
-        var (fields, rows) = Flatten(output, fingerprints);
+        var (fields, rows) = Flatten(output, fingerprints, _kept);
         _store.Initialize(fields);
         var missing = Enumerable.Range(0, indices.Length).Where(p => !filled[p]).Select(p => (long)p).ToArray();
         var positions = tensor(missing, ScalarType.Int64, batch.Inputs.device);
         var missingIndices = tensor(missing.Select(p => indices[p]).ToArray(), ScalarType.Int64);
         _store.Write(missingIndices, rows.Select(r => r.index_select(0, positions)).ToArray());
-        return output;
+        return _kept is null ? output : new ModelOutput(output.Logits, output.Features.Where(f => _kept.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value));
     }
 
     /// <summary>Releases the cache (the teacher is not owned and stays usable).</summary>
@@ -183,7 +202,7 @@ public sealed class CachedTeacher : ITeacher
         return flat.matmul(_projection);
     }
 
-    private static (IReadOnlyList<SampleField> Fields, Tensor[] Rows) Flatten(ModelOutput output, Tensor fingerprints)
+    private static (IReadOnlyList<SampleField> Fields, Tensor[] Rows) Flatten(ModelOutput output, Tensor fingerprints, IReadOnlySet<string>? kept)
     {
         var fields = new List<SampleField>();
         var rows = new List<Tensor>();
@@ -193,7 +212,7 @@ public sealed class CachedTeacher : ITeacher
             rows.Add(logits);
         }
 
-        foreach (var (name, value) in output.Features.OrderBy(f => f.Key, StringComparer.Ordinal))
+        foreach (var (name, value) in output.Features.Where(f => kept is null || kept.Contains(f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             fields.Add(new SampleField(FeaturePrefix + name, value.shape.Skip(1).ToArray()));
             rows.Add(value);

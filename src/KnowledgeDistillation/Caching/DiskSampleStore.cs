@@ -171,6 +171,25 @@ public sealed class DiskSampleStore : ISampleStore
         return result;
     }
 
+    /// <inheritdoc />
+    public void Forget(Tensor indices)
+    {
+        var host = HostIndices(indices);
+        if (_view is not { } view)
+        {
+            return;
+        }
+
+        foreach (var i in host.Where(i => _filled[i]))
+        {
+            _filled[i] = false;
+            FilledCount--;
+            view.Write(_filledOffset + i, (byte)0);
+        }
+
+        view.Flush();
+    }
+
     /// <summary>Unmaps the file (its contents stay on disk).</summary>
     public void Dispose()
     {

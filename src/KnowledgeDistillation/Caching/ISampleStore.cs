@@ -42,4 +42,9 @@ public interface ISampleStore : IDisposable
     /// <exception cref="ArgumentException">An index is out of range.</exception>
     /// <exception cref="InvalidOperationException">The fields are not defined yet.</exception>
     Tensor[] Read(Tensor indices, Device device);
+
+    /// <summary>Marks samples as never written (their rows read as whatever they held; <see cref="Contains"/> turns false).</summary>
+    /// <param name="indices">Sample indices, int64 [B].</param>
+    /// <exception cref="ArgumentException">An index is outside 0..SampleCount-1.</exception>
+    void Forget(Tensor indices);
 }

@@ -87,6 +87,14 @@ public sealed class MemorySampleStore : ISampleStore
         return _rows.Select(r => r.index_select(0, index).to(device)).ToArray();
     }
 
+    /// <inheritdoc />
+    public void Forget(Tensor indices)
+    {
+        SampleStoreChecks.Indices(indices, SampleCount);
+        using var index = indices.to(_device);
+        _filled.index_fill_(0, index, false);
+    }
+
     /// <summary>Releases the stored tensors.</summary>
     public void Dispose()
     {

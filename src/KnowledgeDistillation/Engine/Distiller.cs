@@ -14,7 +14,7 @@ namespace KnowledgeDistillation.Engine;
 /// trainable parameter (students, trainable teachers, the loss's own modules), evaluates, logs, checkpoints
 /// and calls callbacks. Nothing method-specific lives here: a method is participants + a loss + stages.
 /// </summary>
-public sealed class Distiller
+public sealed class Distiller : IDisposable
 {
     private readonly IReadOnlyList<IDistillationModel> _participants;
     private readonly IReadOnlyList<DistillationStage> _stages;
@@ -135,7 +135,56 @@ public sealed class Distiller
         return Evaluation.Run(models, data, device, Metrics.ToArray(), cancellationToken);
     }
 
+    /// <summary>
+    /// Disposes every stage's loss that holds native memory (its modules' hooks, per-sample stores): the distiller owns
+    /// the losses it was given. Participants and their modules stay the caller's. Safe to call more than once.
+    /// </summary>
+    public void Dispose()
+    {
+        foreach (var loss in _stages.Select(s => s.Loss).Distinct().OfType<IDisposable>())
+        {
+            loss.Dispose();
+        }
+    }
+
     private FitResult Run(IBatchSource train, IBatchSource? evaluation, string? resumeFrom, CancellationToken cancellationToken)
+    {
+        ValidateData(train, evaluation);
+        var device = DeviceParser.Parse(_options.Device);
+        LossRequirementsCheck.ValidateAndCapture(_participants, _stages);
+        var lossModules = new LossModuleSet(_stages);
+        foreach (var module in _participants.Select(p => p.Module).Concat(lossModules.All).Concat(EvaluationModels.Select(m => m.Module)))
+        {
+            module.to(device);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All));
+        try
+        {
+            Start(state, resumeFrom, device);
+            var loop = new EpochLoop(_options, _logger, Metrics.ToArray(), Callbacks.ToArray(), Progress);
+            for (var stageIndex = state.Start.StageIndex; stageIndex < _stages.Count && !state.Control.StopRequested; stageIndex++)
+            {
+                lossModules.EnterStage(_stages[stageIndex]);
+                RunStage(loop, stageIndex, train, evaluation, state, device, cancellationToken);
+            }
+        }
+        finally
+        {
+            lossModules.Restore();
+        }
+
+        var result = new FitResult(state.History, clock.Elapsed, state.Control.StopRequested);
+        foreach (var callback in Callbacks)
+        {
+            callback.OnFitEnd(result);
+        }
+
+        return result;
+    }
+
+    private void ValidateData(IBatchSource train, IBatchSource? evaluation)
     {
         ArgumentNullException.ThrowIfNull(train);
         _options.Validate();
@@ -148,309 +197,83 @@ public sealed class Distiller
         {
             throw new ArgumentException("The evaluation data is empty.", nameof(evaluation));
         }
-
-        var device = DeviceParser.Parse(_options.Device);
-        var lossModules = LossModules();
-        foreach (var module in _participants.Select(p => p.Module).Concat(lossModules).Concat(EvaluationModels.Select(m => m.Module)))
-        {
-            module.to(device);
-        }
-
-        var clock = Stopwatch.StartNew();
-        var control = new TrainingControl();
-        var checkpoints = new CheckpointWriter(_participants, _stages, lossModules);
-        var position = TrainingPosition.Start;
-        var history = new List<EpochRecord>();
-        EpochProgress? partial = null;
-        StageRun? resumedRun = null;
-        OptimizerSet? resumedOptimizer = null;
-        if (resumeFrom is not null)
-        {
-            var state = checkpoints.Load(resumeFrom, stageIndex => new StageRun(_stages[stageIndex], _participants, _options, device), out resumedRun, out resumedOptimizer);
-            position = new TrainingPosition(state.StageIndex, state.Epoch, state.BatchInEpoch, state.Step, state.DataEpoch);
-            history.AddRange(state.History);
-            partial = state.Partial;
-            _logger.LogInformation(
-                "Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}",
-                resumeFrom, state.StageIndex < _stages.Count ? _stages[state.StageIndex].Name : "(finished)", state.Epoch + 1, state.BatchInEpoch);
-        }
-        else if (_options.Seed is { } seed)
-        {
-            random.manual_seed(seed);
-        }
-
-        var checkedClasses = false;
-        var start = position;
-        for (var stageIndex = start.StageIndex; stageIndex < _stages.Count && !control.StopRequested; stageIndex++)
-        {
-            var stage = _stages[stageIndex];
-            var resuming = stageIndex == start.StageIndex && resumedRun is not null;
-            var run = resuming ? resumedRun! : new StageRun(stage, _participants, _options, device);
-            using var optimizer = resuming && resumedOptimizer is not null ? resumedOptimizer : run.CreateOptimizers();
-            foreach (var callback in Callbacks)
-            {
-                callback.OnStageStart(stage);
-            }
-
-            _logger.LogInformation(
-                "Stage {Stage}: {Epochs} epoch(s), training {Trainable} on {Device}",
-                stage.Name, run.Epochs, string.Join(", ", run.Trainable.Select(p => p.Name)), device);
-            var firstEpoch = stageIndex == start.StageIndex ? start.Epoch : 0;
-            for (var epoch = firstEpoch; epoch < run.Epochs && !control.StopRequested; epoch++)
-            {
-                var startBatch = stageIndex == start.StageIndex && epoch == start.Epoch ? start.BatchInEpoch : 0;
-                var record = RunEpoch(run, optimizer, train, evaluation, stageIndex, epoch, startBatch, partial, ref position, ref checkedClasses, checkpoints, history, cancellationToken);
-                partial = null;
-                history.Add(record);
-                Log(record, run.Epochs);
-                foreach (var callback in Callbacks)
-                {
-                    callback.OnEpochEnd(record, control);
-                }
-
-                var last = epoch == run.Epochs - 1;
-                position = last
-                    ? new TrainingPosition(stageIndex + 1, 0, 0, position.Step, position.DataEpoch)
-                    : new TrainingPosition(stageIndex, epoch + 1, 0, position.Step, position.DataEpoch);
-                if (_options.Checkpoint.FilePath is { } file && (last || control.StopRequested || (epoch + 1) % _options.Checkpoint.EveryEpochs == 0))
-                {
-                    checkpoints.Write(file, position, history, null, last ? null : optimizer);
-                }
-            }
-
-            if (control.StopRequested)
-            {
-                _logger.LogInformation("Training stopped early: {Reason}", control.Reason);
-            }
-        }
-
-        var result = new FitResult(history, clock.Elapsed, control.StopRequested);
-        foreach (var callback in Callbacks)
-        {
-            callback.OnFitEnd(result);
-        }
-
-        return result;
     }
 
-    private EpochRecord RunEpoch(
-        StageRun run,
-        OptimizerSet optimizer,
-        IBatchSource train,
-        IBatchSource? evaluation,
-        int stageIndex,
-        int epoch,
-        int startBatch,
-        EpochProgress? partial,
-        ref TrainingPosition position,
-        ref bool checkedClasses,
-        CheckpointWriter checkpoints,
-        List<EpochRecord> history,
-        CancellationToken cancellationToken)
+    /// <summary>Seeds a fresh run, or restores a checkpoint's weights, state, position and history.</summary>
+    private void Start(RunState state, string? resumeFrom, Device device)
+    {
+        if (resumeFrom is null)
+        {
+            if (_options.Seed is { } seed)
+            {
+                random.manual_seed(seed);
+            }
+
+            return;
+        }
+
+        var saved = state.Checkpoints.Load(resumeFrom, stageIndex => new StageRun(_stages[stageIndex], _participants, _options, device), out var run, out var optimizers);
+        state.Start = state.Position = new TrainingPosition(saved.StageIndex, saved.Epoch, saved.BatchInEpoch, saved.Step, saved.DataEpoch);
+        state.History.AddRange(saved.History);
+        state.Partial = saved.Partial;
+        state.Resumed = run is null ? null : (run, optimizers);
+        _logger.LogInformation(
+            "Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}",
+            resumeFrom, saved.StageIndex < _stages.Count ? _stages[saved.StageIndex].Name : "(finished)", saved.Epoch + 1, saved.BatchInEpoch);
+    }
+
+    private void RunStage(EpochLoop loop, int stageIndex, IBatchSource train, IBatchSource? evaluation, RunState state, Device device, CancellationToken cancellationToken)
+    {
+        var stage = _stages[stageIndex];
+        var resumed = stageIndex == state.Start.StageIndex ? state.Resumed : null;
+        var run = resumed?.Run ?? new StageRun(stage, _participants, _options, device);
+        using var optimizers = resumed?.Optimizers ?? run.CreateOptimizers();
+        foreach (var callback in Callbacks)
+        {
+            callback.OnStageStart(stage);
+        }
+
+        _logger.LogInformation(
+            "Stage {Stage}: {Epochs} epoch(s), training {Trainable} on {Device}",
+            stage.Name, run.Epochs, string.Join(", ", run.Trainable.Select(p => p.Name)), device);
+        var firstEpoch = stageIndex == state.Start.StageIndex ? state.Start.Epoch : 0;
+        for (var epoch = firstEpoch; epoch < run.Epochs && !state.Control.StopRequested; epoch++)
+        {
+            var record = RunEpoch(loop, run, optimizers, train, evaluation, stageIndex, epoch, state, cancellationToken);
+            state.History.Add(record);
+            Log(record, run.Epochs);
+            foreach (var callback in Callbacks)
+            {
+                callback.OnEpochEnd(record, state.Control);
+            }
+
+            var last = epoch == run.Epochs - 1;
+            var step = state.Position.Step;
+            var dataEpoch = state.Position.DataEpoch;
+            state.Position = last ? new TrainingPosition(stageIndex + 1, 0, 0, step, dataEpoch) : new TrainingPosition(stageIndex, epoch + 1, 0, step, dataEpoch);
+            if (_options.Checkpoint.FilePath is { } file && (last || state.Control.StopRequested || (epoch + 1) % _options.Checkpoint.EveryEpochs == 0))
+            {
+                state.Checkpoints.Write(file, state.Position, state.History, null, last ? null : optimizers);
+            }
+        }
+
+        if (state.Control.StopRequested)
+        {
+            _logger.LogInformation("Training stopped early: {Reason}", state.Control.Reason);
+        }
+    }
+
+    private EpochRecord RunEpoch(EpochLoop loop, StageRun run, OptimizerSet optimizers, IBatchSource train, IBatchSource? evaluation, int stageIndex, int epoch, RunState state, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var learningRate = run.Schedule.RateAt(run.OptimizerOptions.LearningRate, epoch, run.Epochs);
-        optimizer.SetLearningRates(run.Schedule, epoch, run.Epochs);
-
-        run.SetModes();
-        using var sums = new EpochAccumulator(run.Trainable, Metrics);
-        if (partial is not null)
-        {
-            sums.Restore(partial, run.Device);
-        }
-
-        // The data epoch counts epochs over all stages, so each epoch of the run sees its own shuffle.
-        var dataEpoch = position.DataEpoch;
-        var step = position.Step;
-        var batchesPerEpoch = train.BatchCount;
-        var everyStep = _options.NonFiniteCheck == NonFiniteCheck.EveryStep;
-        using (var batches = train.GetBatches(dataEpoch, run.Device).GetEnumerator())
-        {
-            for (var batchIndex = 0; ; batchIndex++)
-            {
-                if (batchIndex >= startBatch && cancellationToken.IsCancellationRequested)
-                {
-                    if (_options.Checkpoint.OnCancel && _options.Checkpoint.FilePath is { } file)
-                    {
-                        var here = new TrainingPosition(stageIndex, epoch, batchIndex, step, dataEpoch);
-                        checkpoints.Write(file, here, history, sums.ToProgress(), optimizer);
-                        _logger.LogInformation("Cancelled at stage {Stage}, epoch {Epoch}, batch {Batch}; checkpoint written to {File}", run.Stage.Name, epoch + 1, batchIndex, file);
-                    }
-
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                using var scope = NewDisposeScope();
-                if (!batches.MoveNext())
-                {
-                    break;
-                }
-
-                if (batchIndex < startBatch)
-                {
-                    continue;
-                }
-
-                var batch = batches.Current;
-                var sequential = run.Stage.UpdateOrder == ParticipantUpdateOrder.Sequential && run.Trainable.Count > 1;
-                var outputs = sequential ? run.Forward(batch, run.Trainable[0], null) : run.Forward(batch);
-                if (!checkedClasses)
-                {
-                    CheckClassCounts(train, outputs);
-                    checkedClasses = true;
-                }
-
-                var context = new DistillationContext(batch, outputs, run.Stage.Name, epoch, step, isTraining: true);
-                var loss = run.Stage.Loss.Compute(context);
-                if (!Finite(run, loss, epoch, step, everyStep, sums))
-                {
-                    continue;
-                }
-
-                if (sequential)
-                {
-                    StepSequentially(run, optimizer, batch, outputs, loss, epoch, step, everyStep, sums);
-                }
-                else
-                {
-                    optimizer.ZeroGrad();
-                    loss.Total.backward();
-                    Clip(run.Parameters);
-                    optimizer.Step();
-                    sums.Add(loss, outputs, batch);
-                }
-
-                var info = new StepInfo(run.Stage.Name, epoch, step, batchIndex, batchesPerEpoch);
-                step++;
-                Progress?.Report(info);
-                foreach (var callback in Callbacks)
-                {
-                    callback.OnStepEnd(info);
-                }
-            }
-        }
-
-        if (!everyStep && sums.FirstNonFiniteStep() is { } badStep)
-        {
-            throw new NonFiniteLossException(run.Stage.Name, epoch, badStep, new Dictionary<string, double>());
-        }
-
-        position = new TrainingPosition(stageIndex, epoch, 0, step, dataEpoch + 1);
+        optimizers.SetLearningRates(run.Schedule, epoch, run.Epochs);
+        using var sums = loop.Train(run, optimizers, train, stageIndex, epoch, state, cancellationToken);
         var evaluated = evaluation is not null && ((epoch + 1) % _options.EvaluateEveryEpochs == 0 || epoch == run.Epochs - 1)
             ? Evaluate(evaluation, cancellationToken)
             : new Dictionary<string, IReadOnlyDictionary<string, double>>();
         run.SetModes();
         return sums.ToRecord(run.Stage.Name, epoch, learningRate, clock.Elapsed, evaluated);
-    }
-
-    /// <summary>
-    /// <see cref="ParticipantUpdateOrder.Sequential"/>: the first turn uses the step's outputs and loss (recorded for the
-    /// epoch's loss and metrics); each later participant's turn recomputes the outputs after the earlier updates, with a
-    /// graph only for itself. The loss's own modules step in the last turn.
-    /// </summary>
-    private void StepSequentially(
-        StageRun run,
-        OptimizerSet optimizer,
-        Batch batch,
-        IReadOnlyDictionary<string, ModelOutput> firstOutputs,
-        LossResult firstLoss,
-        int epoch,
-        long step,
-        bool everyStep,
-        EpochAccumulator sums)
-    {
-        for (var turn = 0; turn < run.Trainable.Count; turn++)
-        {
-            var participant = run.Trainable[turn];
-            var last = turn == run.Trainable.Count - 1;
-            var loss = firstLoss;
-            if (turn > 0)
-            {
-                var outputs = run.Forward(batch, participant, firstOutputs);
-                loss = run.Stage.Loss.Compute(new DistillationContext(batch, outputs, run.Stage.Name, epoch, step, isTraining: true));
-                if (!Finite(run, loss, epoch, step, everyStep, sums, countSkip: false))
-                {
-                    return;
-                }
-            }
-            else
-            {
-                // The first turn's outputs (graph for this participant only) are the step's recorded outputs.
-                sums.Add(firstLoss, firstOutputs, batch);
-            }
-
-            optimizer.ZeroGrad();
-            loss.Total.backward();
-            if (_options.MaxGradNorm is not null)
-            {
-                var owned = optimizer.ParametersOf(participant.Name);
-                Clip(last ? owned.Concat(optimizer.ParametersOf(DistillationStage.LossModulesOwner)).ToArray() : owned);
-            }
-
-            optimizer.Step(participant.Name);
-            if (last)
-            {
-                optimizer.Step(DistillationStage.LossModulesOwner);
-            }
-        }
-    }
-
-    /// <summary>Applies the non-finite policy; false when the batch is skipped.</summary>
-    private bool Finite(StageRun run, LossResult loss, int epoch, long step, bool everyStep, EpochAccumulator sums, bool countSkip = true)
-    {
-        if (!everyStep)
-        {
-            sums.TrackNonFinite(loss.Total, step);
-            return true;
-        }
-
-        if (isfinite(loss.Total.detach()).all().item<bool>())
-        {
-            return true;
-        }
-
-        var values = loss.Parts.ToDictionary(p => p.Key, p => p.Value.detach().to(ScalarType.Float64).sum().item<double>());
-        if (_options.NonFiniteLoss == NonFiniteLossPolicy.Throw)
-        {
-            throw new NonFiniteLossException(run.Stage.Name, epoch, step, values);
-        }
-
-        _logger.LogWarning("Skipped a batch with a non-finite loss in stage {Stage}, epoch {Epoch}, step {Step}", run.Stage.Name, epoch, step);
-        if (countSkip)
-        {
-            sums.Skip();
-        }
-
-        return false;
-    }
-
-    private void Clip(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
-    {
-        if (_options.MaxGradNorm is { } maxNorm && parameters.Count > 0)
-        {
-            nn.utils.clip_grad_norm_(parameters, maxNorm);
-        }
-    }
-
-    private IReadOnlyList<nn.Module> LossModules() => _stages.SelectMany(s => s.Loss.TrainableModules).Distinct().ToArray();
-
-    private static void CheckClassCounts(IBatchSource train, IReadOnlyDictionary<string, ModelOutput> outputs)
-    {
-        if (train.ClassCount is not { } classes)
-        {
-            return;
-        }
-
-        foreach (var (name, output) in outputs)
-        {
-            if (output.Logits is { } logits && logits.dim() == 2 && logits.shape[1] < classes)
-            {
-                throw new ArgumentException(
-                    $"The training data has class labels 0..{classes - 1} ({classes} classes), but participant '{name}' outputs " +
-                    $"{logits.shape[1]} logits. Give the model {classes} outputs or fix the labels.",
-                    nameof(train));
-            }
-        }
     }
 
     private void Log(EpochRecord record, int epochs)

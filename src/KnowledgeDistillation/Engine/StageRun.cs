@@ -124,6 +124,11 @@ internal sealed class StageRun
         {
             module.train();
         }
+
+        foreach (var module in Stage.Loss.FrozenModules)
+        {
+            module.eval();
+        }
     }
 
     public IReadOnlyDictionary<string, ModelOutput> Forward(Batch batch) => Forward(batch, null, null);

@@ -13,6 +13,7 @@ public abstract class DistillationModel : IDistillationModel
     private readonly Func<Batch, ModelOutput> _forward;
     private readonly FeatureCapture _capture;
     private readonly bool _ownsModule;
+    private readonly bool _returnsOwnFeatures;
 
     /// <summary>Creates the adapter.</summary>
     /// <param name="name">The participant's unique name.</param>
@@ -20,13 +21,16 @@ public abstract class DistillationModel : IDistillationModel
     /// <param name="forward">Runs the model on a batch.</param>
     /// <param name="captureFeatures">Submodule paths (as in <c>named_modules()</c>) whose outputs become features.</param>
     /// <param name="ownsModule">Whether disposing the participant disposes the module.</param>
+    /// <param name="returnsOwnFeatures">Whether <paramref name="forward"/> may return features of its own (then which
+    /// features exist is known only when it runs); false when it returns logits only.</param>
     /// <exception cref="ArgumentException">The name is empty, or a captured submodule does not exist.</exception>
     protected DistillationModel(
         string name,
         nn.Module module,
         Func<Batch, ModelOutput> forward,
         IReadOnlyCollection<string>? captureFeatures,
-        bool ownsModule)
+        bool ownsModule,
+        bool returnsOwnFeatures = true)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -39,7 +43,23 @@ public abstract class DistillationModel : IDistillationModel
         Module = module;
         _forward = forward;
         _ownsModule = ownsModule;
+        _returnsOwnFeatures = returnsOwnFeatures;
         _capture = new FeatureCapture(module, captureFeatures ?? Array.Empty<string>(), name);
+    }
+
+    /// <summary>
+    /// The submodule paths whose outputs can be captured through hooks, when the forward returns logits only; <c>null</c>
+    /// when the model returns features of its own (known only once it runs).
+    /// </summary>
+    public IReadOnlyCollection<string>? AvailableFeatures => _returnsOwnFeatures ? null : _capture.Capturable();
+
+    /// <summary>Registers hooks for the named submodules (names the model returns itself are left to it).</summary>
+    /// <param name="features">Feature names: submodule paths, or names the model's own output carries.</param>
+    /// <exception cref="ArgumentException">The model returns logits only and a name is no capturable submodule.</exception>
+    public void CaptureFeatures(IReadOnlyCollection<string> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        _capture.Add(_returnsOwnFeatures ? features.Where(_capture.CanCapture).ToArray() : features);
     }
 
     /// <inheritdoc />

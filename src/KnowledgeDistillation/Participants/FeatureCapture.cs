@@ -14,18 +14,38 @@ internal sealed class FeatureCapture : IDisposable
 {
     private readonly Dictionary<string, Tensor> _captured = new();
     private readonly List<Action> _removers = new();
-    private readonly string[] _names;
+    private readonly List<string> _names = new();
+    private readonly nn.Module _root;
+    private readonly string _participant;
 
     public FeatureCapture(nn.Module root, IReadOnlyCollection<string> moduleNames, string participant)
     {
-        _names = moduleNames.Distinct().ToArray();
-        if (_names.Length == 0)
+        _root = root;
+        _participant = participant;
+        Add(moduleNames);
+    }
+
+    /// <summary>The names of submodules whose outputs can be captured (every <c>Module&lt;Tensor, Tensor&gt;</c> below the root).</summary>
+    public IReadOnlyCollection<string> Capturable() =>
+        _root.named_modules().Where(m => m.name.Length > 0 && m.module is nn.Module<Tensor, Tensor>).Select(m => m.name).ToArray();
+
+    /// <summary>Whether <paramref name="name"/> names a capturable submodule.</summary>
+    public bool CanCapture(string name) =>
+        _root.named_modules().Any(m => m.name == name && m.module is nn.Module<Tensor, Tensor>);
+
+    /// <summary>Registers hooks for submodules not captured yet.</summary>
+    public void Add(IReadOnlyCollection<string> moduleNames)
+    {
+        var added = moduleNames.Distinct().Where(n => !_names.Contains(n)).ToArray();
+        if (added.Length == 0)
         {
             return;
         }
 
+        var root = _root;
+        var participant = _participant;
         var modules = root.named_modules().ToDictionary(m => m.name, m => m.module);
-        foreach (var name in _names)
+        foreach (var name in added)
         {
             if (!modules.TryGetValue(name, out var module))
             {
@@ -52,6 +72,7 @@ internal sealed class FeatureCapture : IDisposable
                 return output;
             });
             _removers.Add(remover.remove);
+            _names.Add(name);
         }
     }
 
@@ -61,7 +82,7 @@ internal sealed class FeatureCapture : IDisposable
     /// <summary>The captured features of the last forward; throws when a hook did not fire.</summary>
     public IReadOnlyDictionary<string, Tensor> Collect(string participant)
     {
-        if (_names.Length == 0)
+        if (_names.Count == 0)
         {
             return new Dictionary<string, Tensor>();
         }

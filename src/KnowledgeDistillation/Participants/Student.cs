@@ -7,8 +7,8 @@ namespace KnowledgeDistillation;
 /// <summary>A trainable participant. Create one with <see cref="FromModule(nn.Module{Tensor, Tensor}, string, string[])"/> or a sibling factory.</summary>
 public sealed class Student : DistillationModel, IStudent
 {
-    private Student(string name, nn.Module module, Func<Batch, ModelOutput> forward, IReadOnlyCollection<string>? captureFeatures, bool ownsModule)
-        : base(name, module, forward, captureFeatures, ownsModule)
+    private Student(string name, nn.Module module, Func<Batch, ModelOutput> forward, IReadOnlyCollection<string>? captureFeatures, bool ownsModule, bool returnsOwnFeatures = true)
+        : base(name, module, forward, captureFeatures, ownsModule, returnsOwnFeatures)
     {
     }
 
@@ -19,7 +19,7 @@ public sealed class Student : DistillationModel, IStudent
     public static Student FromModule(nn.Module<Tensor, Tensor> module, string name = "student", params string[] captureFeatures)
     {
         ArgumentNullException.ThrowIfNull(module);
-        return new Student(name, module, LogitsForward(module), captureFeatures, ownsModule: false);
+        return new Student(name, module, LogitsForward(module), captureFeatures, ownsModule: false, returnsOwnFeatures: false);
     }
 
     /// <summary>Wraps a module that returns logits and features itself.</summary>

@@ -10,8 +10,8 @@ namespace KnowledgeDistillation;
 /// </summary>
 public sealed class Teacher : DistillationModel, ITeacher
 {
-    private Teacher(string name, nn.Module module, Func<Batch, ModelOutput> forward, IReadOnlyCollection<string>? captureFeatures, bool trainable)
-        : base(name, module, forward, captureFeatures, ownsModule: false)
+    private Teacher(string name, nn.Module module, Func<Batch, ModelOutput> forward, IReadOnlyCollection<string>? captureFeatures, bool trainable, bool returnsOwnFeatures = true)
+        : base(name, module, forward, captureFeatures, ownsModule: false, returnsOwnFeatures)
     {
         IsTrainable = trainable;
     }
@@ -27,7 +27,7 @@ public sealed class Teacher : DistillationModel, ITeacher
     public static Teacher FromModule(nn.Module<Tensor, Tensor> module, string name = "teacher", bool trainable = false, params string[] captureFeatures)
     {
         ArgumentNullException.ThrowIfNull(module);
-        return new Teacher(name, module, LogitsForward(module), captureFeatures, trainable);
+        return new Teacher(name, module, LogitsForward(module), captureFeatures, trainable, returnsOwnFeatures: false);
     }
 
     /// <summary>Wraps a module that returns logits and features itself.</summary>

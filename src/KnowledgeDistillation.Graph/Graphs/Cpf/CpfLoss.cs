@@ -47,6 +47,9 @@ public sealed class CpfLoss : Losses.DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(student, teacher).Extra(labeledMask);
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -29,6 +29,9 @@ public sealed class MaskedCrossEntropyLoss : Losses.DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(participant).Targets().Extra(mask);
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -98,6 +98,21 @@ public sealed class DualDELoss : Losses.DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements
+    {
+        get
+        {
+            var scores = LossRequirements.None
+                .Feature(Student, KgeParticipant.PositiveScores).Feature(Student, KgeParticipant.NegativeScores)
+                .Feature(Teacher, KgeParticipant.PositiveScores).Feature(Teacher, KgeParticipant.NegativeScores);
+            return UseStructure
+                ? scores.Feature(Student, KgeParticipant.HeadRows).Feature(Student, KgeParticipant.TailRows)
+                    .Feature(Teacher, KgeParticipant.HeadRows).Feature(Teacher, KgeParticipant.TailRows)
+                : scores;
+        }
+    }
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

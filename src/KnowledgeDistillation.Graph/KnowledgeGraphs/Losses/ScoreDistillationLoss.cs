@@ -68,6 +68,11 @@ public sealed class ScoreDistillationLoss : Losses.DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None
+        .Feature(Student, KgeParticipant.PositiveScores).Feature(Student, KgeParticipant.NegativeScores)
+        .Feature(Teacher, KgeParticipant.PositiveScores).Feature(Teacher, KgeParticipant.NegativeScores);
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -53,6 +53,9 @@ public sealed class SelfAdversarialLoss : Losses.DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Feature(Participant, KgeParticipant.PositiveScores).Feature(Participant, KgeParticipant.NegativeScores);
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -3,7 +3,7 @@ namespace KnowledgeDistillation.Engine;
 /// <summary>The position and bookkeeping of a run, saved as the JSON part of a checkpoint.</summary>
 internal sealed record CheckpointState
 {
-    public const int CurrentFormat = 1;
+    public const int CurrentFormat = 2;
 
     public int Format { get; init; } = CurrentFormat;
 
@@ -17,6 +17,9 @@ internal sealed record CheckpointState
 
     /// <summary>Number of loss modules (of all stages, in order) whose state follows the participants.</summary>
     public required int LossModules { get; init; }
+
+    /// <summary>Names of the losses' checkpointed states (in order), whose tensors follow the loss modules.</summary>
+    public string[] LossStates { get; init; } = Array.Empty<string>();
 
     public required int StageIndex { get; init; }
 

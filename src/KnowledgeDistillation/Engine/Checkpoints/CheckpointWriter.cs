@@ -16,12 +16,20 @@ internal sealed class CheckpointWriter
     private readonly IReadOnlyList<IDistillationModel> _frozen;
     private readonly IReadOnlyList<DistillationStage> _stages;
     private readonly IReadOnlyList<nn.Module> _lossModules;
+    private readonly IReadOnlyList<ILossState> _lossStates;
     private Dictionary<string, string>? _frozenFingerprints;
 
     public CheckpointWriter(IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages, IReadOnlyList<nn.Module> lossModules)
     {
         _stages = stages;
         _lossModules = lossModules;
+        _lossStates = stages.SelectMany(s => s.Loss.State).Distinct().ToArray();
+        var duplicate = _lossStates.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException(
+                $"Two loss states are named '{duplicate.Key}'; checkpoints key state by name, so give each stateful loss its own name.", "stages");
+        }
         var trained = stages.SelectMany(s => StageRun.TrainableOf(s, participants)).ToHashSet();
         _saved = participants.Where(trained.Contains).ToArray();
         _frozen = participants.Where(p => !trained.Contains(p)).ToArray();
@@ -35,6 +43,7 @@ internal sealed class CheckpointWriter
             FrozenFingerprints = FrozenFingerprints(),
             Stages = _stages.Select(s => s.Name).ToArray(),
             LossModules = _lossModules.Count,
+            LossStates = _lossStates.Select(s => s.Name).ToArray(),
             StageIndex = position.StageIndex,
             Epoch = position.Epoch,
             BatchInEpoch = position.BatchInEpoch,
@@ -56,6 +65,7 @@ internal sealed class CheckpointWriter
                 module.save(writer);
             }
 
+            LossStateSerializer.Write(writer, _lossStates);
             optimizers?.Save(writer);
 
             using var rng = random.get_rng_state();
@@ -81,6 +91,8 @@ internal sealed class CheckpointWriter
             {
                 module.load(reader, strict: true);
             }
+
+            LossStateSerializer.Read(reader, _lossStates, path);
 
             if (state.StageIndex < _stages.Count)
             {
@@ -124,6 +136,12 @@ internal sealed class CheckpointWriter
         if (state.LossModules != _lossModules.Count)
         {
             problems.Add($"it has {state.LossModules} loss module(s), this run has {_lossModules.Count}");
+        }
+
+        var states = _lossStates.Select(s => s.Name).ToArray();
+        if (!state.LossStates.SequenceEqual(states))
+        {
+            problems.Add($"it saved loss state [{string.Join(", ", state.LossStates)}], this run has [{string.Join(", ", states)}]");
         }
 
         var fingerprints = FrozenFingerprints();

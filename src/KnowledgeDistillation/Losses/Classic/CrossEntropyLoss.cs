@@ -40,6 +40,9 @@ public sealed class CrossEntropyLoss : DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(Participant).Targets();
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

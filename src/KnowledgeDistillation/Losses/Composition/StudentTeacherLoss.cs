@@ -31,6 +31,9 @@ public abstract class StudentTeacherLoss : DistillationLoss
     /// <summary>Whether the teacher's logits are detached (true for a frozen teacher; methods with trainable peers decide).</summary>
     public bool DetachTeacher { get; }
 
+    /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(Student, Teacher);
+
     /// <summary>The student's and the teacher's logits for the batch (the teacher's detached when <see cref="DetachTeacher"/>).</summary>
     /// <param name="context">The step's context.</param>
     protected (Tensor Student, Tensor Teacher) Logits(DistillationContext context)

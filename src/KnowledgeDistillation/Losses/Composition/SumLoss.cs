@@ -29,6 +29,9 @@ public sealed class SumLoss : DistillationLoss
 
         Terms = flat;
         TrainableModules = flat.SelectMany(t => t.TrainableModules).Distinct().ToArray();
+        FrozenModules = flat.SelectMany(t => t.FrozenModules).Distinct().ToArray();
+        State = flat.SelectMany(t => t.State).Distinct().ToArray();
+        Requirements = LossRequirements.Combine(flat.Select(t => t.Requirements));
     }
 
     /// <summary>The summed losses.</summary>
@@ -36,6 +39,45 @@ public sealed class SumLoss : DistillationLoss
 
     /// <inheritdoc />
     public override IReadOnlyList<nn.Module> TrainableModules { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<nn.Module> FrozenModules { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<ILossState> State { get; }
+
+    /// <inheritdoc />
+    public override LossRequirements Requirements { get; }
+
+    /// <inheritdoc />
+    public override void OnStepEnd(DistillationContext context)
+    {
+        foreach (var term in Terms)
+        {
+            term.OnStepEnd(context);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void OnEpochEnd(LossEpochInfo epoch)
+    {
+        foreach (var term in Terms)
+        {
+            term.OnEpochEnd(epoch);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var term in Terms.OfType<IDisposable>())
+            {
+                term.Dispose();
+            }
+        }
+    }
 
     /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)

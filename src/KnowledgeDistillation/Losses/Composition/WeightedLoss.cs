@@ -34,6 +34,30 @@ public sealed class WeightedLoss : DistillationLoss
     /// <inheritdoc />
     public override IReadOnlyList<nn.Module> TrainableModules => Inner.TrainableModules;
 
+    /// <inheritdoc />
+    public override IReadOnlyList<nn.Module> FrozenModules => Inner.FrozenModules;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<ILossState> State => Inner.State;
+
+    /// <inheritdoc />
+    public override LossRequirements Requirements => Inner.Requirements;
+
+    /// <inheritdoc />
+    public override void OnStepEnd(DistillationContext context) => Inner.OnStepEnd(context);
+
+    /// <inheritdoc />
+    public override void OnEpochEnd(LossEpochInfo epoch) => Inner.OnEpochEnd(epoch);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Inner is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
+    }
+
     /// <summary>The weight in effect at an epoch.</summary>
     /// <param name="epoch">The epoch within the stage, from 0.</param>
     public double WeightAt(int epoch) => Guard.NonNegative(_weight(epoch), "weight");

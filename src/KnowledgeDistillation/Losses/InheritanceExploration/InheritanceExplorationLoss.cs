@@ -119,6 +119,13 @@ public sealed class InheritanceExplorationLoss : DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Feature(Student, StudentFeature).Feature(Teacher, TeacherFeature);
+
+    /// <summary>The teacher's autoencoder in <see cref="TeacherAutoencoderMode.Frozen"/> mode (the engine keeps it in eval mode, out of autograd).</summary>
+    public override IReadOnlyList<nn.Module> FrozenModules =>
+        AutoencoderMode == TeacherAutoencoderMode.Frozen ? new nn.Module[] { Autoencoder } : Array.Empty<nn.Module>();
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -132,7 +139,6 @@ public sealed class InheritanceExplorationLoss : DistillationLoss
         Tensor? reconstruction = null;
         if (AutoencoderMode == TeacherAutoencoderMode.Frozen)
         {
-            Autoencoder.eval();
             using var noGrad = no_grad();
             target = Autoencoder.Encode(teacherMap);
         }

@@ -90,6 +90,9 @@ public sealed class MutualLearningLoss : DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(Peers.ToArray());
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -80,6 +80,30 @@ public sealed class DrKdLoss : DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(Student).Targets().Indices();
+
+    /// <inheritdoc />
+    public override IReadOnlyList<ILossState> State => SelfTeacher.State;
+
+    /// <summary>Lets the self-teacher remember the step's logits (the previous-epoch teacher stores them).</summary>
+    /// <param name="context">The step's context.</param>
+    public override void OnStepEnd(DistillationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        SelfTeacher.Record(context, context.Output(Student).RequireLogits(Student));
+    }
+
+    /// <summary>Disposes the self-teacher source when it holds native memory (the loss owns it).</summary>
+    /// <param name="disposing">True when called from <see cref="DistillationLoss.Dispose()"/>.</param>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && SelfTeacher is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -8,9 +8,10 @@ namespace KnowledgeDistillation.Losses;
 /// to a per-sample <see cref="ISampleStore"/> under the batch's sample indices, and the logits stored for the same
 /// samples in the previous epoch are returned as the teacher. A sample not yet stored (the first epoch) falls back to
 /// the dynamic teacher (its current logits, detached), so epoch 1 equals <see cref="DynamicSelfTeacher"/>; no extra
-/// forward pass is ever run. Evaluation steps neither read nor write the store. The store is not part of a
-/// checkpoint: after <see cref="Engine.Distiller.Resume"/> an in-memory store starts empty (the dynamic fallback
-/// applies again for one epoch), while a <see cref="DiskSampleStore"/> reopened at the same path keeps its logits.
+/// forward pass is ever run. Reading is free of side effects; the loss's step-end hook records the step's logits after
+/// the optimiser step (<see cref="Record"/>), so a sequential update that computes the loss several times per step
+/// stores them once. Evaluation steps neither read nor write the store. The store is checkpointed (<see cref="State"/>):
+/// <see cref="Engine.Distiller.Resume"/> restores exactly the logits stored at the checkpoint, in memory or on disk.
 /// </summary>
 public sealed class PreviousEpochSelfTeacher : ISelfTeacherSource, IDisposable
 {
@@ -39,7 +40,11 @@ public sealed class PreviousEpochSelfTeacher : ISelfTeacherSource, IDisposable
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
         _ownsStore = ownsStore;
+        State = new ILossState[] { new SampleStoreState(LogitsField, store) };
     }
+
+    /// <summary>The store, as checkpointed state (named <see cref="LogitsField"/>).</summary>
+    public IReadOnlyList<ILossState> State { get; }
 
     /// <summary>The per-sample store holding the student's latest logits.</summary>
     public ISampleStore Store { get; }
@@ -55,20 +60,49 @@ public sealed class PreviousEpochSelfTeacher : ISelfTeacherSource, IDisposable
             return current;
         }
 
+        var indices = CheckedIndices(context, current);
+        if (Store.Fields is null)
+        {
+            return current;
+        }
+
+        CheckFields(current);
+        var stored = Store.Contains(indices).to(current.device).unsqueeze(1);
+        var previous = Store.Read(indices, current.device)[0].to(current.dtype);
+        return where(stored, previous, current);
+    }
+
+    /// <summary>Stores the step's (detached) logits under the batch's sample indices; evaluation steps store nothing.</summary>
+    /// <param name="context">The step's context.</param>
+    /// <param name="studentLogits">The student's logits the step's loss was computed from.</param>
+    public void Record(DistillationContext context, Tensor studentLogits)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(studentLogits);
+        if (!context.IsTraining)
+        {
+            return;
+        }
+
+        var current = studentLogits.detach();
+        var indices = CheckedIndices(context, current);
+        CheckFields(current);
+        Store.Write(indices, new[] { current });
+    }
+
+    private void CheckFields(Tensor logits) => Store.Initialize(new[] { new SampleField(LogitsField, new[] { logits.shape[1] }) });
+
+    private static Tensor CheckedIndices(DistillationContext context, Tensor logits)
+    {
         var indices = context.Batch.Indices;
-        if (indices.shape[0] != current.shape[0])
+        if (indices.shape[0] != logits.shape[0])
         {
             throw new ArgumentException(
-                $"The batch has {indices.shape[0]} sample indices but the student returned {current.shape[0]} rows; a per-sample teacher needs one row per sample.",
+                $"The batch has {indices.shape[0]} sample indices but the student returned {logits.shape[0]} rows; a per-sample teacher needs one row per sample.",
                 nameof(context));
         }
 
-        Store.Initialize(new[] { new SampleField(LogitsField, new[] { current.shape[1] }) });
-        var stored = Store.Contains(indices).to(current.device).unsqueeze(1);
-        var previous = Store.Read(indices, current.device)[0].to(current.dtype);
-        var teacher = where(stored, previous, current);
-        Store.Write(indices, new[] { current });
-        return teacher;
+        return indices;
     }
 
     /// <summary>Releases the store if this source created it.</summary>

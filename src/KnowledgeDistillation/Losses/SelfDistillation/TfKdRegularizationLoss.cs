@@ -139,6 +139,9 @@ public sealed class TfKdRegularizationLoss : DistillationLoss
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements => LossRequirements.None.Logits(Student).Targets();
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -19,7 +19,7 @@ namespace KnowledgeDistillation.Losses;
 /// detached. The loss owns the bridge (<see cref="IDistillationLoss.TrainableModules"/>), so the engine optimises and
 /// checkpoints it; <see cref="BridgeModel"/> evaluates it.
 /// </summary>
-public sealed class SemiOnlineLoss : DistillationLoss, IDisposable
+public sealed class SemiOnlineLoss : DistillationLoss
 {
     private readonly FeatureCapture? _bridgeCapture;
 
@@ -102,6 +102,16 @@ public sealed class SemiOnlineLoss : DistillationLoss, IDisposable
     }
 
     /// <inheritdoc />
+    public override LossRequirements Requirements
+    {
+        get
+        {
+            var requirements = LossRequirements.None.Logits(Student, Teacher).Feature(Teacher, TeacherFeature).Targets();
+            return StudentFeature is null ? requirements : requirements.Feature(Student, StudentFeature);
+        }
+    }
+
+    /// <inheritdoc />
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -144,5 +154,11 @@ public sealed class SemiOnlineLoss : DistillationLoss, IDisposable
     }
 
     /// <summary>Removes the hook the feature extension put on the bridge.</summary>
-    public void Dispose() => _bridgeCapture?.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _bridgeCapture?.Dispose();
+        }
+    }
 }

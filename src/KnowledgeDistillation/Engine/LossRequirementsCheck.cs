@@ -1,0 +1,87 @@
+using KnowledgeDistillation.Data;
+
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>
+/// Checks what every stage's loss declares it reads (<see cref="IDistillationLoss.Requirements"/>) against the participants
+/// before the first step, registers hook capture for the declared features, and checks declared batch fields on a stage's
+/// first batch. Messages name the stage, the loss and what exists.
+/// </summary>
+internal static class LossRequirementsCheck
+{
+    /// <summary>Validates participants and features of every stage, then asks each participant to produce its declared features.</summary>
+    public static void ValidateAndCapture(IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages)
+    {
+        var byName = participants.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var requested = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var stage in stages)
+        {
+            var requirements = stage.Loss.Requirements;
+            var active = stage.Active is null ? participants.Select(p => p.Name).ToArray() : participants.Select(p => p.Name).Where(stage.Active.Contains).ToArray();
+            foreach (var name in requirements.Participants)
+            {
+                if (!active.Contains(name, StringComparer.Ordinal))
+                {
+                    var why = byName.ContainsKey(name) ? "which is not active in this stage" : "which does not exist";
+                    throw new ArgumentException(
+                        $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads participant '{name}', {why}. " +
+                        $"Participants active in the stage: {Quoted(active)}.",
+                        "stages");
+                }
+            }
+
+            foreach (var feature in requirements.Features)
+            {
+                var participant = byName[feature.Participant];
+                if (participant.AvailableFeatures is { } available && !available.Contains(feature.Feature))
+                {
+                    throw new ArgumentException(
+                        $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads feature '{feature.Feature}' of participant '{feature.Participant}', " +
+                        $"which it cannot produce. Features it can produce: {Quoted(available.Take(60))}{(available.Count > 60 ? ", ..." : string.Empty)}.",
+                        "stages");
+                }
+
+                if (!requested.TryGetValue(feature.Participant, out var names))
+                {
+                    requested[feature.Participant] = names = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                names.Add(feature.Feature);
+            }
+        }
+
+        foreach (var (participant, features) in requested)
+        {
+            byName[participant].CaptureFeatures(features.Order(StringComparer.Ordinal).ToArray());
+        }
+    }
+
+    /// <summary>Checks a stage's first batch for the targets, indices and extras its loss declares.</summary>
+    public static void CheckBatch(DistillationStage stage, Batch batch)
+    {
+        var requirements = stage.Loss.Requirements;
+        if (requirements.NeedsTargets && batch.Targets is null)
+        {
+            throw new ArgumentException(
+                $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads the batch's targets, but the training data has none. Use data with labels.",
+                "train");
+        }
+
+        foreach (var extra in requirements.Extras)
+        {
+            if (!batch.Extras.ContainsKey(extra))
+            {
+                throw new ArgumentException(
+                    $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads the batch extra '{extra}', but the training batches carry " +
+                    $"{(batch.Extras.Count == 0 ? "no extras" : Quoted(batch.Extras.Keys))}.",
+                    "train");
+            }
+        }
+    }
+
+    private static string Quoted(IEnumerable<string> names)
+    {
+        var list = names.Select(n => $"'{n}'").ToArray();
+        return list.Length == 0 ? "none" : string.Join(", ", list);
+    }
+}

@@ -1,0 +1,36 @@
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>
+/// <see cref="ParticipantUpdateOrder.Simultaneous"/> (and any stage with one trained participant): one forward pass,
+/// one loss, one backward pass, then every optimiser steps.
+/// </summary>
+internal sealed class SimultaneousUpdate : IUpdateStrategy
+{
+    private readonly NonFiniteGuard _guard;
+    private readonly GradientClipper _clipper;
+
+    public SimultaneousUpdate(NonFiniteGuard guard, GradientClipper clipper)
+    {
+        _guard = guard;
+        _clipper = clipper;
+    }
+
+    public DistillationContext? Step(StepContext step)
+    {
+        var outputs = step.Run.Forward(step.Batch);
+        step.InspectOutputs(outputs);
+        var context = step.Context(outputs);
+        var loss = step.Run.Stage.Loss.Compute(context);
+        if (!_guard.Check(step.Run.Stage.Name, loss, step.Epoch, step.Step, step.Sums))
+        {
+            return null;
+        }
+
+        step.Optimizers.ZeroGrad();
+        loss.Total.backward();
+        _clipper.Clip(step.Run.Parameters);
+        step.Optimizers.Step();
+        step.Sums.Add(loss, outputs, step.Batch);
+        return context;
+    }
+}
