@@ -24,7 +24,7 @@ public sealed class LossResult
         if (total.numel() != 1)
         {
             throw new ArgumentException(
-                $"A loss total must be a scalar tensor; got shape [{string.Join(", ", total.shape)}].", nameof(total));
+                $"A loss total must be a scalar tensor; got shape {Guard.Shape(total)}.", nameof(total));
         }
 
         Total = total;

@@ -16,10 +16,10 @@ public sealed record SampleField
     public SampleField(string name, long[] rowShape, ScalarType elementType = ScalarType.Float32)
     {
         ArgumentNullException.ThrowIfNull(rowShape);
-        Name = Internal.Guard.Name(name, nameof(name));
+        Name = Guard.Name(name, nameof(name));
         if (rowShape.Any(d => d < 1))
         {
-            throw new ArgumentException($"Every dimension of a row must be >= 1; got [{string.Join(", ", rowShape)}].", nameof(rowShape));
+            throw new ArgumentException($"Every dimension of a row must be >= 1; got {Guard.FormatShape(rowShape)}.", nameof(rowShape));
         }
 
         if (elementType is not (ScalarType.Float32 or ScalarType.Float64))
@@ -52,5 +52,5 @@ public sealed record SampleField
         other is not null && Name == other.Name && ElementType == other.ElementType && RowShape.SequenceEqual(other.RowShape);
 
     /// <inheritdoc />
-    public override string ToString() => $"{Name} [{string.Join(", ", RowShape)}] {ElementType}";
+    public override string ToString() => $"{Name} {Guard.FormatShape(RowShape)} {ElementType}";
 }

@@ -36,7 +36,7 @@ internal static class SampleStoreChecks
         ArgumentNullException.ThrowIfNull(indices);
         if (indices.dim() != 1 || indices.dtype != ScalarType.Int64)
         {
-            throw new ArgumentException($"Sample indices must be an int64 vector; got {indices.dtype} of shape [{string.Join(", ", indices.shape)}].", nameof(indices));
+            throw new ArgumentException($"Sample indices must be an int64 vector; got {indices.dtype} of shape {Guard.Shape(indices)}.", nameof(indices));
         }
 
         if (indices.numel() > 0)
@@ -66,7 +66,7 @@ internal static class SampleStoreChecks
             if (rows[f] is null || !rows[f].shape.SequenceEqual(expected))
             {
                 throw new ArgumentException(
-                    $"Rows of field '{fields[f].Name}' must have shape [{string.Join(", ", expected)}]; got [{string.Join(", ", rows[f]?.shape ?? Array.Empty<long>())}].",
+                    $"Rows of field '{fields[f].Name}' must have shape {Guard.FormatShape(expected)}; got {(rows[f] is null ? "null" : Guard.Shape(rows[f]))}.",
                     nameof(rows));
             }
         }

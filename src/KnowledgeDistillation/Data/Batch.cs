@@ -26,14 +26,14 @@ public sealed class Batch
         if (targets is not null && (targets.dim() == 0 || targets.shape[0] != size))
         {
             throw new ArgumentException(
-                $"Batch targets must have {size} rows to match the inputs; got shape [{string.Join(", ", targets.shape)}].",
+                $"Batch targets must have {size} rows to match the inputs; got shape {Guard.Shape(targets)}.",
                 nameof(targets));
         }
 
         if (indices.dim() != 1 || indices.shape[0] != size)
         {
             throw new ArgumentException(
-                $"Batch indices must have shape [{size}]; got [{string.Join(", ", indices.shape)}].", nameof(indices));
+                $"Batch indices must have shape [{size}]; got {Guard.Shape(indices)}.", nameof(indices));
         }
 
         Inputs = inputs;

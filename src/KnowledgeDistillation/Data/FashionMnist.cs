@@ -434,7 +434,7 @@ public static class FashionMnist
             {
                 throw new InvalidDataException(
                     $"Fashion-MNIST image file '{source}' must hold UInt8 images of shape [N, {ImageSize}, {ImageSize}] with N >= 1; " +
-                    $"it holds {array.ElementType} [{string.Join(", ", array.Shape)}].");
+                    $"it holds {array.ElementType} {Guard.FormatShape(array.Shape.Select(d => (long)d))}.");
             }
 
             return;
@@ -444,7 +444,7 @@ public static class FashionMnist
         {
             throw new InvalidDataException(
                 $"Fashion-MNIST label file '{source}' must hold UInt8 labels of shape [N] with N >= 1; " +
-                $"it holds {array.ElementType} [{string.Join(", ", array.Shape)}].");
+                $"it holds {array.ElementType} {Guard.FormatShape(array.Shape.Select(d => (long)d))}.");
         }
 
         var span = array.Bytes.Span;

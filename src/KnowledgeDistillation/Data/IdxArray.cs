@@ -86,5 +86,5 @@ public sealed class IdxArray
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"IdxArray {ElementType} [{string.Join(", ", Shape)}]";
+    public override string ToString() => $"IdxArray {ElementType} {Guard.FormatShape(Shape.Select(d => (long)d))}";
 }

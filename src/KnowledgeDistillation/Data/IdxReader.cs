@@ -159,7 +159,7 @@ public static class IdxReader
         }
 
         var elementSize = ElementSize(type);
-        var shapeText = $"[{string.Join(", ", shape)}] {type}";
+        var shapeText = $"{Guard.FormatShape(shape.Select(d => (long)d))} {type}";
         var count = ElementCount(shape, maxDataBytes / elementSize, name, shapeText, maxDataBytes);
         var dataBytes = count * elementSize;
 

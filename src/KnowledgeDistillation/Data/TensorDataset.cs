@@ -27,7 +27,7 @@ public sealed class TensorDataset : IDisposable
             if (targets.dim() == 0 || targets.shape[0] != inputs.shape[0])
             {
                 throw new ArgumentException(
-                    $"Targets must have {inputs.shape[0]} rows to match the inputs; got shape [{string.Join(", ", targets.shape)}].",
+                    $"Targets must have {inputs.shape[0]} rows to match the inputs; got shape {Guard.Shape(targets)}.",
                     nameof(targets));
             }
 

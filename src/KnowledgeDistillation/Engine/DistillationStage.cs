@@ -12,7 +12,7 @@ public sealed class DistillationStage
     /// <param name="loss">The stage's objective.</param>
     public DistillationStage(string name, IDistillationLoss loss)
     {
-        Name = Internal.Guard.Name(name, nameof(name));
+        Name = Guard.Name(name, nameof(name));
         Loss = loss ?? throw new ArgumentNullException(nameof(loss));
     }
 

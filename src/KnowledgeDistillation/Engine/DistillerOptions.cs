@@ -52,7 +52,7 @@ public sealed class DistillerOptions
 
         if (MaxGradNorm is { } norm)
         {
-            Internal.Guard.Positive(norm, nameof(MaxGradNorm));
+            Guard.Positive(norm, nameof(MaxGradNorm));
         }
 
         if (EvaluateEveryEpochs < 1)

@@ -62,7 +62,7 @@ public sealed class LearningRateScheduleOptions
             throw new ArgumentOutOfRangeException($"{prefix}.{nameof(Gamma)}", Gamma, "Gamma must be in (0, 1].");
         }
 
-        Internal.Guard.NonNegative(MinLearningRate, $"{prefix}.{nameof(MinLearningRate)}");
+        Guard.NonNegative(MinLearningRate, $"{prefix}.{nameof(MinLearningRate)}");
         if (WarmupEpochs < 0)
         {
             throw new ArgumentOutOfRangeException($"{prefix}.{nameof(WarmupEpochs)}", WarmupEpochs, "WarmupEpochs must be >= 0.");

@@ -42,8 +42,8 @@ public sealed class OptimizerOptions
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public void Validate(string prefix = "Optimizer")
     {
-        Internal.Guard.Positive(LearningRate, $"{prefix}.{nameof(LearningRate)}");
-        Internal.Guard.NonNegative(WeightDecay, $"{prefix}.{nameof(WeightDecay)}");
+        Guard.Positive(LearningRate, $"{prefix}.{nameof(LearningRate)}");
+        Guard.NonNegative(WeightDecay, $"{prefix}.{nameof(WeightDecay)}");
         if (!(Momentum >= 0 && Momentum < 1))
         {
             throw new ArgumentOutOfRangeException($"{prefix}.{nameof(Momentum)}", Momentum, "Momentum must be in [0, 1).");

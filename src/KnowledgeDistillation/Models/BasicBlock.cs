@@ -69,7 +69,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         if (input.dim() != 4 || input.shape[1] != InChannels)
         {
             throw new ArgumentException(
-                $"BasicBlock expects [batch, {InChannels}, height, width]; got [{string.Join(", ", input.shape)}].", nameof(input));
+                $"BasicBlock expects [batch, {InChannels}, height, width]; got {Guard.Shape(input)}.", nameof(input));
         }
 
         // Children through call(x), so forward hooks on them fire; intermediate handles are released early

@@ -31,7 +31,7 @@ internal sealed class LastStageBranch : Module<Tensor, Tensor>
         if (input.dim() != 4 || input.shape[1] != inChannels)
         {
             throw new ArgumentException(
-                $"The last-stage branch expects a stage2 output [batch, {inChannels}, height, width]; got [{string.Join(", ", input.shape)}].",
+                $"The last-stage branch expects a stage2 output [batch, {inChannels}, height, width]; got {Guard.Shape(input)}.",
                 nameof(input));
         }
 

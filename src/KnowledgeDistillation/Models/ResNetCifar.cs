@@ -168,7 +168,7 @@ public sealed class ResNetCifar : Module<Tensor, Tensor>
         if (input.dim() != 4 || input.shape[1] != InputChannels)
         {
             throw new ArgumentException(
-                $"ResNetCifar expects [batch, {InputChannels}, height, width]; got [{string.Join(", ", input.shape)}].", nameof(input));
+                $"ResNetCifar expects [batch, {InputChannels}, height, width]; got {Guard.Shape(input)}.", nameof(input));
         }
 
         // Children through call(x), so forward hooks on them fire (feature capture by name).
@@ -182,7 +182,7 @@ public sealed class ResNetCifar : Module<Tensor, Tensor>
 
     private static ResNetCifar X4(int depth, int numClasses, int inputChannels, double widthScale)
     {
-        Internal.Guard.Positive(widthScale, nameof(widthScale));
+        Guard.Positive(widthScale, nameof(widthScale));
         int Scale(int width) => Math.Max(1, (int)Math.Round(width * widthScale, MidpointRounding.AwayFromZero));
         return new ResNetCifar(depth, new[] { Scale(64), Scale(128), Scale(256) }, Scale(32), numClasses, inputChannels);
     }

@@ -103,7 +103,7 @@ public sealed class SmallCnn : Module<Tensor, Tensor>
     {
         if (input.dim() != 4)
         {
-            throw new ArgumentException($"SmallCnn expects [batch, channels, height, width]; got [{string.Join(", ", input.shape)}].", nameof(input));
+            throw new ArgumentException($"SmallCnn expects [batch, channels, height, width]; got {Guard.Shape(input)}.", nameof(input));
         }
 
         return classifier.call(features.call(input));

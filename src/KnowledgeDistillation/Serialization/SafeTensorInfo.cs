@@ -37,10 +37,8 @@ public sealed class SafeTensorInfo
     public long ByteLength { get; }
 
     /// <summary>The shape as text, such as <c>[2, 3]</c>.</summary>
-    public string ShapeText => FormatShape(Shape);
+    public string ShapeText => Guard.FormatShape(Shape);
 
     /// <inheritdoc/>
     public override string ToString() => $"'{Name}' {SafeTensorsDTypes.Code(DType)} {ShapeText}";
-
-    internal static string FormatShape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
 }

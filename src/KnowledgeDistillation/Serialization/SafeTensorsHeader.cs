@@ -151,7 +151,7 @@ internal sealed class SafeTensorsHeader
         }
         catch (OverflowException)
         {
-            throw InvalidTensor(file, name, $"shape {SafeTensorInfo.FormatShape(shape)} of {SafeTensorsDTypes.Code(dtype)} " +
+            throw InvalidTensor(file, name, $"shape {Guard.FormatShape(shape)} of {SafeTensorsDTypes.Code(dtype)} " +
                 "is too large: its size in bytes overflows a 64-bit integer.");
         }
 
@@ -171,7 +171,7 @@ internal sealed class SafeTensorsHeader
         if (end - begin != byteLength)
         {
             throw InvalidTensor(file, name, $"\"data_offsets\" [{begin}, {end}] span {end - begin} bytes, but shape " +
-                $"{SafeTensorInfo.FormatShape(shape)} of {SafeTensorsDTypes.Code(dtype)} ({elementSize} bytes each) needs {byteLength} bytes.");
+                $"{Guard.FormatShape(shape)} of {SafeTensorsDTypes.Code(dtype)} ({elementSize} bytes each) needs {byteLength} bytes.");
         }
 
         return new SafeTensorInfo(name, dtype, shape, count, begin, byteLength);
@@ -227,7 +227,7 @@ internal sealed class SafeTensorsHeader
         {
             if (size != 0 && !TryMultiply(product, size, out product))
             {
-                throw InvalidTensor(file, name, $"shape {SafeTensorInfo.FormatShape(shape)} is too large: its element count overflows a 64-bit integer.");
+                throw InvalidTensor(file, name, $"shape {Guard.FormatShape(shape)} is too large: its element count overflows a 64-bit integer.");
             }
         }
 

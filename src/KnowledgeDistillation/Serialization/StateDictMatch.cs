@@ -120,7 +120,7 @@ internal sealed class StateDictMatch
         var names = info.Name == target ? $"'{target}'" : $"'{target}' (file tensor '{info.Name}')";
         if (!info.Shape.SequenceEqual(entry.shape))
         {
-            _mismatched.Add($"size mismatch for {names}: the file has shape {info.ShapeText}, the module has {SafeTensorInfo.FormatShape(entry.shape)}.");
+            _mismatched.Add($"size mismatch for {names}: the file has shape {info.ShapeText}, the module has {Guard.Shape(entry)}.");
             ok = false;
         }
 

@@ -35,7 +35,7 @@ public sealed class CpfLoss : Losses.DistillationLoss
         if (studentProbabilities.dim() != 2 || !studentProbabilities.shape.SequenceEqual(teacherProbabilities.shape))
         {
             throw new ArgumentException(
-                $"Student and teacher probabilities must both be [nodes, classes]; got [{string.Join(", ", studentProbabilities.shape)}] and [{string.Join(", ", teacherProbabilities.shape)}].",
+                $"Student and teacher probabilities must both be [nodes, classes]; got {Guard.Shape(studentProbabilities)} and {Guard.Shape(teacherProbabilities)}.",
                 nameof(teacherProbabilities));
         }
 
@@ -58,7 +58,7 @@ public sealed class CpfLoss : Losses.DistillationLoss
         if (s.dim() != 2 || !s.shape.SequenceEqual(t.shape))
         {
             throw new ArgumentException(
-                $"Student '{student}' logits [{string.Join(", ", s.shape)}] and teacher '{teacher}' logits [{string.Join(", ", t.shape)}] must both be [nodes, classes].",
+                $"Student '{student}' logits {Guard.Shape(s)} and teacher '{teacher}' logits {Guard.Shape(t)} must both be [nodes, classes].",
                 nameof(context));
         }
 

@@ -33,7 +33,7 @@ public sealed class CpfStudent : nn.Module<Tensor, Tensor>
         var n = graph.NodeCount;
         if (labels.dim() != 1 || labels.shape[0] != n || labels.dtype != ScalarType.Int64)
         {
-            throw new ArgumentException($"Labels must be int64 of shape [{n}]; got {labels.dtype} [{string.Join(", ", labels.shape)}].", nameof(labels));
+            throw new ArgumentException($"Labels must be int64 of shape [{n}]; got {labels.dtype} {Guard.Shape(labels)}.", nameof(labels));
         }
 
         if (classes < 2)

@@ -16,7 +16,7 @@ public sealed class CsrMatrix
         ArgumentNullException.ThrowIfNull(values);
         if (rows < 0 || columns < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(rows), $"A CSR matrix needs a non-negative shape; got [{rows}, {columns}].");
+            throw new ArgumentOutOfRangeException(nameof(rows), $"A CSR matrix needs a non-negative shape; got {Guard.FormatShape([rows, columns])}.");
         }
 
         if (rowPointers.LongLength != rows + 1)

@@ -80,7 +80,7 @@ public sealed class GraphAdjacency
         ArgumentNullException.ThrowIfNull(adjacency);
         if (adjacency.Rows != adjacency.Columns)
         {
-            throw new ArgumentException($"An adjacency matrix must be square; got [{adjacency.Rows}, {adjacency.Columns}].", nameof(adjacency));
+            throw new ArgumentException($"An adjacency matrix must be square; got {Guard.FormatShape([adjacency.Rows, adjacency.Columns])}.", nameof(adjacency));
         }
 
         var entries = adjacency.Entries().ToArray();

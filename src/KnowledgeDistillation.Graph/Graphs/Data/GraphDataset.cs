@@ -16,7 +16,7 @@ public sealed class GraphDataset
         ArgumentNullException.ThrowIfNull(labels);
         if (adjacency.Rows != adjacency.Columns)
         {
-            throw new ArgumentException($"The adjacency matrix must be square; got [{adjacency.Rows}, {adjacency.Columns}].", nameof(adjacency));
+            throw new ArgumentException($"The adjacency matrix must be square; got {Guard.FormatShape([adjacency.Rows, adjacency.Columns])}.", nameof(adjacency));
         }
 
         if (features.Rows != adjacency.Rows)

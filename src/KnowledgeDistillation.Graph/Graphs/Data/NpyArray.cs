@@ -89,7 +89,7 @@ internal sealed partial class NpyArray
         if (data.Length < expected)
         {
             throw new InvalidDataException(
-                $"Array '{name}' is truncated: shape [{string.Join(", ", shape)}] of '{descr}' needs {expected} bytes, found {data.Length}.");
+                $"Array '{name}' is truncated: shape {Guard.FormatShape(shape)} of '{descr}' needs {expected} bytes, found {data.Length}.");
         }
 
         return array;

@@ -24,7 +24,7 @@ public sealed class Appnp : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(graph);
         this.inFeatures = inFeatures;
-        this.alpha = GraphModelChecks.UnitInterval(alpha, nameof(alpha));
+        this.alpha = Guard.InRange(alpha, 0, 1, nameof(alpha));
         this.steps = (int)GraphModelChecks.Positive(steps, nameof(steps));
         propagation = new GraphPropagation(graph.WithSelfLoops().Normalize(AdjacencyNormalization.Symmetric));
         fc1 = new SparseInputLinear(inFeatures, hidden, hasBias: true, dropout, "fc1");

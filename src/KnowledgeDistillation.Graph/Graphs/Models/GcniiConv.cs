@@ -21,7 +21,7 @@ public sealed class GcniiConv : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(propagation);
         GraphModelChecks.Positive(features, nameof(features));
         GraphModelChecks.Positive(layer, nameof(layer));
-        this.alpha = GraphModelChecks.UnitInterval(alpha, nameof(alpha));
+        this.alpha = Guard.InRange(alpha, 0, 1, nameof(alpha));
         if (!(lambda > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "'lambda' must be > 0.");

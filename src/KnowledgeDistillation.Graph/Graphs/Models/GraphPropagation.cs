@@ -52,7 +52,7 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(edgeWeights);
         if (x.dim() != 2 || x.shape[0] != NodeCount)
         {
-            throw new ArgumentException($"Node states must have shape [{NodeCount}, features]; got [{string.Join(", ", x.shape)}].", nameof(x));
+            throw new ArgumentException($"Node states must have shape [{NodeCount}, features]; got {Guard.Shape(x)}.", nameof(x));
         }
 
         using var scope = NewDisposeScope();
@@ -73,7 +73,7 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(scores);
         if (scores.dim() is < 1 or > 2 || scores.shape[0] != source.shape[0])
         {
-            throw new ArgumentException($"Edge scores must have shape [{source.shape[0]}] or [{source.shape[0]}, heads]; got [{string.Join(", ", scores.shape)}].", nameof(scores));
+            throw new ArgumentException($"Edge scores must have shape [{source.shape[0]}] or [{source.shape[0]}, heads]; got {Guard.Shape(scores)}.", nameof(scores));
         }
 
         using var scope = NewDisposeScope();

@@ -39,12 +39,12 @@ public sealed class GraphBatchSource : IBatchSource, IDisposable
         ArgumentNullException.ThrowIfNull(split);
         if (features.dim() != 2)
         {
-            throw new ArgumentException($"Features must have shape [nodes, features]; got [{string.Join(", ", features.shape)}].", nameof(features));
+            throw new ArgumentException($"Features must have shape [nodes, features]; got {Guard.Shape(features)}.", nameof(features));
         }
 
         if (labels.dim() != 1 || labels.shape[0] != features.shape[0] || labels.dtype != ScalarType.Int64)
         {
-            throw new ArgumentException($"Labels must be int64 of shape [{features.shape[0]}]; got {labels.dtype} [{string.Join(", ", labels.shape)}].", nameof(labels));
+            throw new ArgumentException($"Labels must be int64 of shape [{features.shape[0]}]; got {labels.dtype} {Guard.Shape(labels)}.", nameof(labels));
         }
 
         if (split.NodeCount != features.shape[0])

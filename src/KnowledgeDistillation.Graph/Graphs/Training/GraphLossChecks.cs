@@ -10,7 +10,7 @@ internal static class GraphLossChecks
         if (mask.dtype != ScalarType.Bool || mask.dim() != 1 || mask.shape[0] != rows.shape[0])
         {
             throw new ArgumentException(
-                $"'{name}' must be a bool mask of shape [{rows.shape[0]}] (one entry per node); got {mask.dtype} [{string.Join(", ", mask.shape)}].", name);
+                $"'{name}' must be a bool mask of shape [{rows.shape[0]}] (one entry per node); got {mask.dtype} {Guard.Shape(mask)}.", name);
         }
     }
 

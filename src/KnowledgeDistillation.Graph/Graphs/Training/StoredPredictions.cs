@@ -19,7 +19,7 @@ public sealed class StoredPredictions : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(logits);
         if (logits.dim() != 2)
         {
-            throw new ArgumentException($"Stored predictions must have shape [nodes, classes]; got [{string.Join(", ", logits.shape)}].", nameof(logits));
+            throw new ArgumentException($"Stored predictions must have shape [nodes, classes]; got {Guard.Shape(logits)}.", nameof(logits));
         }
 
         this.logits = logits.detach().clone().DetachFromDisposeScope();

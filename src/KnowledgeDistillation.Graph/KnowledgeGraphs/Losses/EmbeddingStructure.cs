@@ -36,10 +36,7 @@ public static class EmbeddingStructure
     {
         Check(studentHeads, studentTails);
         Check(teacherHeads, teacherTails);
-        if (studentHeads.shape[0] != teacherHeads.shape[0])
-        {
-            throw new ArgumentException($"Student rows [{string.Join(", ", studentHeads.shape)}] and teacher rows [{string.Join(", ", teacherHeads.shape)}] must have the same batch size.", nameof(teacherHeads));
-        }
+        Guard.BatchSize(teacherHeads, studentHeads.shape[0], nameof(teacherHeads));
         return KgeLossMath.Huber(Angle(studentHeads, studentTails) - Angle(teacherHeads, teacherTails))
             + KgeLossMath.Huber(LengthRatio(studentHeads, studentTails) - LengthRatio(teacherHeads, teacherTails));
     }
@@ -50,7 +47,7 @@ public static class EmbeddingStructure
         ArgumentNullException.ThrowIfNull(tails);
         if (heads.dim() < 1 || !heads.shape.SequenceEqual(tails.shape))
         {
-            throw new ArgumentException($"Head rows [{string.Join(", ", heads.shape)}] and tail rows [{string.Join(", ", tails.shape)}] must have the same shape [.., width].", nameof(tails));
+            throw new ArgumentException($"Head rows {Guard.Shape(heads)} and tail rows {Guard.Shape(tails)} must have the same shape [.., width].", nameof(tails));
         }
     }
 }

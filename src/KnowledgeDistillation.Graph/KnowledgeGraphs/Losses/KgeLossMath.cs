@@ -33,11 +33,8 @@ public static class KgeLossMath
     /// <param name="name">Its name in the error.</param>
     public static void CheckPositives(Tensor scores, string name)
     {
-        ArgumentNullException.ThrowIfNull(scores, name);
-        if (scores.dim() != 1 || !is_floating_point(scores))
-        {
-            throw new ArgumentException($"'{name}' must be floating-point scores of shape [batch]; got {scores.dtype} [{string.Join(", ", scores.shape)}].", name);
-        }
+        Guard.Rank(scores, 1, name, "[batch]");
+        Guard.FloatingPoint(scores, name);
     }
 
     /// <summary>Checks negative scores [B, N] (and, when given, that B matches the positives).</summary>
@@ -46,26 +43,21 @@ public static class KgeLossMath
     /// <param name="name">Its name in the error.</param>
     public static void CheckNegatives(Tensor scores, Tensor? positives, string name)
     {
-        ArgumentNullException.ThrowIfNull(scores, name);
-        if (scores.dim() != 2 || !is_floating_point(scores) || (positives is not null && scores.shape[0] != positives.shape[0]))
+        Guard.Rank(scores, 2, name, "[batch, negatives]");
+        Guard.FloatingPoint(scores, name);
+        if (positives is not null)
         {
-            var rows = positives is null ? "batch" : positives.shape[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
-            throw new ArgumentException($"'{name}' must be floating-point scores of shape [{rows}, negatives]; got {scores.dtype} [{string.Join(", ", scores.shape)}].", name);
+            Guard.BatchSize(scores, positives.shape[0], name);
         }
     }
 
-    /// <summary>Checks that two score tensors have the same shape.</summary>
+    /// <summary>Checks that two score tensors have the same shape (the teacher and the student must score the same triples and negatives); see <see cref="Guard.SameShape"/>.</summary>
     /// <param name="a">First tensor.</param>
     /// <param name="aName">Its name.</param>
     /// <param name="b">Second tensor.</param>
     /// <param name="bName">Its name.</param>
     public static void SameShape(Tensor a, string aName, Tensor b, string bName)
     {
-        if (!a.shape.SequenceEqual(b.shape))
-        {
-            throw new ArgumentException(
-                $"'{aName}' [{string.Join(", ", a.shape)}] and '{bName}' [{string.Join(", ", b.shape)}] must have the same shape " +
-                "(the teacher and the student must score the same triples and negatives).", aName);
-        }
+        Guard.SameShape(a, aName, b, bName);
     }
 }

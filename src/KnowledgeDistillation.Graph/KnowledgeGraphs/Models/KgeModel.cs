@@ -191,7 +191,7 @@ public abstract class KgeModel : nn.Module
         ArgumentNullException.ThrowIfNull(ids, name);
         if (ids.dtype != ScalarType.Int64)
         {
-            throw new ArgumentException($"'{name}' must be int64 ids; got {ids.dtype} of shape [{string.Join(", ", ids.shape)}].", name);
+            throw new ArgumentException($"'{name}' must be int64 ids; got {ids.dtype} of shape {Guard.Shape(ids)}.", name);
         }
     }
 }

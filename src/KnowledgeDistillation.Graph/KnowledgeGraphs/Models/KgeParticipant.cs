@@ -52,7 +52,7 @@ public static class KgeParticipant
             if (triples.dim() != 2 || triples.shape[1] != 3 || triples.dtype != ScalarType.Int64)
             {
                 throw new ArgumentException(
-                    $"A knowledge-graph batch needs int64 inputs of shape [batch, 3] (head, relation, tail); got {triples.dtype} [{string.Join(", ", triples.shape)}].",
+                    $"A knowledge-graph batch needs int64 inputs of shape [batch, 3] (head, relation, tail); got {triples.dtype} {Guard.Shape(triples)}.",
                     nameof(batch));
             }
             var h = triples.select(1, 0);
@@ -69,7 +69,7 @@ public static class KgeParticipant
                 if (negatives.dim() != 2 || negatives.shape[0] != triples.shape[0])
                 {
                     throw new ArgumentException(
-                        $"Extra '{TripleBatchSource.NegativesKey}' must have shape [{triples.shape[0]}, negatives]; got [{string.Join(", ", negatives.shape)}].",
+                        $"Extra '{TripleBatchSource.NegativesKey}' must have shape [{triples.shape[0]}, negatives]; got {Guard.Shape(negatives)}.",
                         nameof(batch));
                 }
                 var corruptHead = batch.Extras.TryGetValue(TripleBatchSource.CorruptHeadKey, out var mode) && mode.item<long>() != 0;

@@ -10,10 +10,10 @@ internal sealed class MetricMonitor
 
     public MetricMonitor(string participant, string metric, bool higherIsBetter, double minDelta)
     {
-        _participant = Internal.Guard.Name(participant, nameof(participant));
-        _metric = Internal.Guard.Name(metric, nameof(metric));
+        _participant = Guard.Name(participant, nameof(participant));
+        _metric = Guard.Name(metric, nameof(metric));
         _higherIsBetter = higherIsBetter;
-        _minDelta = Internal.Guard.NonNegative(minDelta, nameof(minDelta));
+        _minDelta = Guard.NonNegative(minDelta, nameof(minDelta));
     }
 
     public double? Best { get; private set; }

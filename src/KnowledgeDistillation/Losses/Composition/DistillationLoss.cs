@@ -13,7 +13,7 @@ public abstract class DistillationLoss : IDistillationLoss, IDisposable
     /// <param name="name">The name under which the loss reports its value.</param>
     protected DistillationLoss(string name)
     {
-        Name = Internal.Guard.Name(name, nameof(name));
+        Name = Guard.Name(name, nameof(name));
     }
 
     /// <inheritdoc />

@@ -35,7 +35,7 @@ public static class Loss
     /// <param name="teacher">The teacher's participant name.</param>
     public static DistillationLoss Hinton(double temperature = 4.0, double alpha = 0.9, string student = "student", string teacher = "teacher")
     {
-        Internal.Guard.InRange(alpha, 0, 1, nameof(alpha));
+        Guard.InRange(alpha, 0, 1, nameof(alpha));
         return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new KDLoss(temperature, student, teacher);
     }
 

@@ -26,11 +26,11 @@ public sealed record SemiOnlineWeights
 
     internal void Validate()
     {
-        Internal.Guard.NonNegative(BridgeCrossEntropy, nameof(BridgeCrossEntropy));
-        Internal.Guard.NonNegative(BridgeFromTeacher, nameof(BridgeFromTeacher));
-        Internal.Guard.NonNegative(BridgeFromStudent, nameof(BridgeFromStudent));
-        Internal.Guard.NonNegative(StudentCrossEntropy, nameof(StudentCrossEntropy));
-        Internal.Guard.NonNegative(StudentFromBridge, nameof(StudentFromBridge));
-        Internal.Guard.NonNegative(Features, nameof(Features));
+        Guard.NonNegative(BridgeCrossEntropy, nameof(BridgeCrossEntropy));
+        Guard.NonNegative(BridgeFromTeacher, nameof(BridgeFromTeacher));
+        Guard.NonNegative(BridgeFromStudent, nameof(BridgeFromStudent));
+        Guard.NonNegative(StudentCrossEntropy, nameof(StudentCrossEntropy));
+        Guard.NonNegative(StudentFromBridge, nameof(StudentFromBridge));
+        Guard.NonNegative(Features, nameof(Features));
     }
 }
