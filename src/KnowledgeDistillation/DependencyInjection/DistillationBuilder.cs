@@ -4,19 +4,23 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KnowledgeDistillation.DependencyInjection;
 
 /// <summary>
-/// Describes the run that <c>services.AddKnowledgeDistillation(...)</c> resolves as a <see cref="Distiller"/>:
-/// its participants, its loss or stages, and its callbacks. Participants are created once per container
-/// (singletons), so the trained student can be read back after <see cref="Distiller.Fit"/>.
+/// Describes the run that <c>services.AddKnowledgeDistillation(...)</c> resolves as a <see cref="Distiller"/>
+/// (keyed by <see cref="Name"/> for a named run): its participants, its loss or stages, and its callbacks. Participants
+/// are created once per container (singletons), so the trained student can be read back after <see cref="Distiller.Fit"/>.
 /// </summary>
 public sealed class DistillationBuilder
 {
-    internal DistillationBuilder(IServiceCollection services)
+    internal DistillationBuilder(IServiceCollection services, string? name)
     {
         Services = services;
+        Name = name;
     }
 
     /// <summary>The service collection being configured.</summary>
     public IServiceCollection Services { get; }
+
+    /// <summary>The run's name and service key, or <c>null</c> for the default (unnamed) run.</summary>
+    public string? Name { get; }
 
     internal List<Func<IServiceProvider, IDistillationModel>> Participants { get; } = new();
 
@@ -69,12 +73,24 @@ public sealed class DistillationBuilder
         return this;
     }
 
-    /// <summary>Registers a callback type; every registered <see cref="IDistillationCallback"/> is added to resolved distillers.</summary>
+    /// <summary>
+    /// Registers a callback type for this run, created afresh for each resolved <see cref="Distiller"/>. The default run's
+    /// callbacks are plain <see cref="IDistillationCallback"/> services (it takes every non-keyed one in the container);
+    /// a named run's are keyed by its <see cref="Name"/>, so no other run sees them.
+    /// </summary>
     /// <typeparam name="TCallback">The callback type (resolved from the container).</typeparam>
     public DistillationBuilder AddCallback<TCallback>()
         where TCallback : class, IDistillationCallback
     {
-        Services.AddTransient<IDistillationCallback, TCallback>();
+        if (Name is null)
+        {
+            Services.AddTransient<IDistillationCallback, TCallback>();
+        }
+        else
+        {
+            Services.AddKeyedTransient<IDistillationCallback, TCallback>(Name);
+        }
+
         return this;
     }
 }

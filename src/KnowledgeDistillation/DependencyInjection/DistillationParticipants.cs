@@ -1,6 +1,9 @@
 namespace KnowledgeDistillation.DependencyInjection;
 
-/// <summary>The participants of the registered run, created once per container and disposed with it.</summary>
+/// <summary>
+/// The participants of a registered run, created once per container and disposed with it: the default run's are a plain
+/// service, a named run's are keyed by its name (<c>GetRequiredKeyedService&lt;DistillationParticipants&gt;(name)</c>).
+/// </summary>
 public sealed class DistillationParticipants : IDisposable
 {
     internal DistillationParticipants(IReadOnlyList<IDistillationModel> all)

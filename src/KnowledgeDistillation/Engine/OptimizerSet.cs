@@ -20,13 +20,37 @@ internal sealed class OptimizerSet : IDisposable
     /// <summary>The owners (participant names, then <see cref="DistillationStage.LossModulesOwner"/>), in stepping order.</summary>
     public IReadOnlyList<string> Owners => _entries.Select(e => e.Owner).ToArray();
 
-    /// <summary>A description of the optimisers for checkpoints, e.g. <c>peer1:SGD;peer2:SGD</c>.</summary>
-    public string Description => string.Join(";", _entries.Select(e => $"{e.Owner}:{e.Optimizer.GetType().Name}"));
+    /// <summary>
+    /// A description of the optimisers for checkpoints, e.g. <c>peer1:SGD;peer2:SGD</c>; an optimiser from a custom
+    /// factory reads <c>owner:FactoryName(Type)</c>, e.g. <c>student:rmsprop(RMSProp)</c>.
+    /// </summary>
+    public string Description => string.Join(";", _entries.Select(e => $"{e.Owner}:{Describe(e)}"));
 
     /// <summary>Creates the optimisers.</summary>
     /// <param name="owners">Each owner with its settings and parameters (parameters must be disjoint across owners).</param>
-    public static OptimizerSet Create(IEnumerable<(string Owner, OptimizerOptions Options, IReadOnlyList<Parameter> Parameters)> owners) =>
-        new(owners.Where(o => o.Parameters.Count > 0).Select(o => new Entry(o.Owner, o.Options, o.Parameters, Build(o.Options, o.Parameters))).ToArray());
+    /// <exception cref="InvalidOperationException">A custom factory returned null, an optimiser the engine cannot drive, or one over other parameters.</exception>
+    public static OptimizerSet Create(IEnumerable<(string Owner, OptimizerOptions Options, IReadOnlyList<Parameter> Parameters)> owners)
+    {
+        var entries = new List<Entry>();
+        try
+        {
+            foreach (var (owner, options, parameters) in owners.Where(o => o.Parameters.Count > 0))
+            {
+                entries.Add(new Entry(owner, options, parameters, Build(owner, options, parameters)));
+            }
+        }
+        catch
+        {
+            foreach (var entry in entries)
+            {
+                entry.Optimizer.Dispose();
+            }
+
+            throw;
+        }
+
+        return new OptimizerSet(entries);
+    }
 
     /// <summary>The parameters of one owner (empty when it has none).</summary>
     /// <param name="owner">The owner.</param>
@@ -106,16 +130,56 @@ internal sealed class OptimizerSet : IDisposable
         }
     }
 
-    private static optim.Optimizer Build(OptimizerOptions o, IReadOnlyList<Parameter> parameters) => o.Kind switch
+    private static string Describe(Entry entry) =>
+        entry.Options.Factory is null ? entry.Optimizer.GetType().Name : $"{entry.Options.FactoryName}({entry.Optimizer.GetType().Name})";
+
+    private static optim.Optimizer Build(string owner, OptimizerOptions o, IReadOnlyList<Parameter> parameters) => o.Factory is { } factory
+        ? BuildCustom(owner, o, factory, parameters)
+        : o.Kind switch
+        {
+            OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
+            OptimizerKind.AdamW => optim.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
+            _ => optim.SGD(parameters, o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
+        };
+
+    private static optim.Optimizer BuildCustom(
+        string owner, OptimizerOptions o, Func<IReadOnlyList<Parameter>, OptimizerOptions, optim.Optimizer> factory, IReadOnlyList<Parameter> parameters)
     {
-        OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-        _ => optim.SGD(parameters, o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
-    };
+        var what = $"The optimiser factory '{o.FactoryName}' (for '{owner}')";
+        var optimizer = factory(parameters, o)
+            ?? throw new InvalidOperationException($"{what} returned null; it must return a new optimiser over the parameters it is given.");
+        try
+        {
+            if (optimizer is not OptimizerHelper helper)
+            {
+                throw new InvalidOperationException(
+                    $"{what} returned a {optimizer.GetType().Name}, which the engine cannot drive: it needs a TorchSharp managed optimiser " +
+                    "(derived from OptimizerHelper: every TorchSharp optimiser except LBFGS) for learning-rate schedules and checkpoints.");
+            }
+
+            var given = parameters.Select(p => p.Handle).ToHashSet();
+            var covered = helper.parameters().Select(p => p.Handle).ToHashSet();
+            var missing = given.Count(h => !covered.Contains(h));
+            var foreign = covered.Count(h => !given.Contains(h));
+            if (missing > 0 || foreign > 0)
+            {
+                throw new InvalidOperationException(
+                    $"{what} returned a {optimizer.GetType().Name} that does not cover exactly the {given.Count} parameter(s) it was given: " +
+                    $"{missing} of them are missing and it holds {foreign} other(s). Build the optimiser from the factory's parameters argument.");
+            }
+
+            return optimizer;
+        }
+        catch
+        {
+            optimizer.Dispose();
+            throw;
+        }
+    }
 
     private static OptimizerHelper Helper(optim.Optimizer optimizer) =>
         optimizer as OptimizerHelper
-        ?? throw new NotSupportedException($"{optimizer.GetType().Name} cannot save its state; checkpoints support TorchSharp's managed optimisers (SGD, Adam, AdamW).");
+        ?? throw new NotSupportedException($"{optimizer.GetType().Name} cannot save its state; checkpoints support TorchSharp's managed optimisers (derived from OptimizerHelper).");
 
     private sealed record Entry(string Owner, OptimizerOptions Options, IReadOnlyList<Parameter> Parameters, optim.Optimizer Optimizer);
 }

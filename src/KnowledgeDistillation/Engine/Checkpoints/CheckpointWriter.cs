@@ -102,8 +102,10 @@ internal sealed class CheckpointWriter
                 {
                     if (state.Optimizer != resumedOptimizer.Description)
                     {
+                        resumedOptimizer.Dispose();
                         throw new InvalidDataException(
-                            $"'{path}' holds optimiser state for [{state.Optimizer}], but stage '{_stages[state.StageIndex].Name}' now uses [{resumedOptimizer.Description}].");
+                            $"'{path}' holds optimiser state for [{state.Optimizer}], but stage '{_stages[state.StageIndex].Name}' now uses [{resumedOptimizer.Description}]; " +
+                            "resume with the optimisers that wrote it (the same Kind, or the same FactoryName and optimiser type).");
                     }
 
                     resumedOptimizer.Load(reader);
