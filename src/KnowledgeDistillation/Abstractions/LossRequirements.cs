@@ -54,7 +54,7 @@ public sealed class LossRequirements
     public LossRequirements Logits(params string[] participants)
     {
         ArgumentNullException.ThrowIfNull(participants);
-        var names = participants.Select(p => Internal.Guard.Name(p, nameof(participants)));
+        var names = participants.Select(p => Guard.Name(p, nameof(participants)));
         return new(Merge(LogitsOf, names), Features, NeedsTargets, NeedsIndices, Extras);
     }
 
@@ -64,7 +64,7 @@ public sealed class LossRequirements
     /// <exception cref="ArgumentException">A name is empty.</exception>
     public LossRequirements Feature(string participant, string feature)
     {
-        var requirement = new FeatureRequirement(Internal.Guard.Name(participant, nameof(participant)), Internal.Guard.Name(feature, nameof(feature)));
+        var requirement = new FeatureRequirement(Guard.Name(participant, nameof(participant)), Guard.Name(feature, nameof(feature)));
         return new(LogitsOf, Merge(Features, new[] { requirement }), NeedsTargets, NeedsIndices, Extras);
     }
 
@@ -78,7 +78,7 @@ public sealed class LossRequirements
     /// <param name="name">The extra's name.</param>
     /// <exception cref="ArgumentException">The name is empty.</exception>
     public LossRequirements Extra(string name) =>
-        new(LogitsOf, Features, NeedsTargets, NeedsIndices, Merge(Extras, new[] { Internal.Guard.Name(name, nameof(name)) }));
+        new(LogitsOf, Features, NeedsTargets, NeedsIndices, Merge(Extras, new[] { Guard.Name(name, nameof(name)) }));
 
     /// <summary>Everything either declaration reads (for sums and recipes).</summary>
     /// <param name="other">The other declaration.</param>

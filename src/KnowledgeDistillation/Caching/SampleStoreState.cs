@@ -20,7 +20,7 @@ public sealed class SampleStoreState : ILossState
     /// <param name="store">The store.</param>
     public SampleStoreState(string name, ISampleStore store)
     {
-        Name = Internal.Guard.Name(name, nameof(name));
+        Name = Guard.Name(name, nameof(name));
         _store = store ?? throw new ArgumentNullException(nameof(store));
     }
 
