@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -225,5 +226,28 @@ public class DrKdLossTests
         FluentActions.Invoking(() => DrKdLoss.Rectify(z, Labels(2, 3))).Should().Throw<ArgumentException>().WithMessage("*[0, 2]*");
         FluentActions.Invoking(() => DrKdLoss.Rectify(z, Labels(2))).Should().Throw<ArgumentException>().Where(e => e.ParamName == "targets");
         FluentActions.Invoking(() => DrKdLoss.Value(z, Matrix(new[] { new[] { 1.0, 2 }, new[] { 1.0, 2 } }), y)).Should().Throw<ArgumentException>().WithMessage("*Class counts differ*");
+    }
+}
+
+/// <summary>
+/// The loss contract for <see cref="DrKdLoss"/> (T = 4, α = 0.9) on the "random" PyTorch fixture. The self-teacher's logits
+/// come from a "teacher" participant (not detached by the source), so the frozen fact checks DR-KD's own detach and finite
+/// differences of the total see the teacher held fixed, as the paper's gradient does.
+/// </summary>
+public sealed class DrKdLossContractTests : LossContractTests
+{
+    private static readonly SelfDistillationCase Fixture = SelfDistillationFixtures.Case("random");
+
+    protected override IDistillationLoss CreateLoss() => new DrKdLoss(4.0, 0.9, new TeacherParticipant());
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, [("student", Fixture.Student)], [("teacher", Fixture.Teacher)], Fixture.Labels,
+        expected: Fixture.Drkd.Single(e => e.Temperature == 4.0 && e.Alpha == 0.9).Value);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student", "teacher"], readsLabels: true));
+
+    private sealed class TeacherParticipant : ISelfTeacherSource
+    {
+        public Tensor TeacherLogits(DistillationContext context, Tensor studentLogits) => context.Output("teacher").RequireLogits("teacher");
     }
 }

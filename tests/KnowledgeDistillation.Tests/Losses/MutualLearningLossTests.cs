@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -396,4 +397,25 @@ public class MutualLearningLossTests
 
         return mean;
     }
+}
+
+/// <summary>
+/// The loss contract for <see cref="MutualLearningLoss"/> (three peers, T = 2, per-peer targets) on the random_k3 PyTorch
+/// fixture. Each peer is trained on its own term with the others detached, so the finite differences for peer k are
+/// those of its part "dml.peer{k}", not of the total.
+/// </summary>
+public sealed class MutualLearningLossContractTests : LossContractTests
+{
+    private static readonly MutualLearningCase Fixture = MutualLearningFixtures.Case("random_k3");
+    private static readonly string[] Peers = ["peer1", "peer2", "peer3"];
+
+    protected override IDistillationLoss CreateLoss() => new MutualLearningLoss(Peers, 2.0);
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, Peers.Select((p, k) => (p, Fixture.Logits[k])).ToArray(), [], labels: null,
+        expected: Fixture.Entries.Single(e => e.Target == "per_peer" && e.Temperature == 2.0).Total);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(Peers, readsLabels: false));
+
+    protected override Tensor GradientObjective(LossResult result, string input) => result.Parts[$"dml.{input}"];
 }
