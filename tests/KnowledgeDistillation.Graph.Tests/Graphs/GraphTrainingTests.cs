@@ -3,6 +3,7 @@ using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.Graphs;
 using KnowledgeDistillation.Graph.Tests.Support;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -107,36 +108,8 @@ public sealed class GraphTrainingTests
 
             var x = randn(6, 4, dtype: ScalarType.Float64, generator: new Generator(8));
             var r = randn(6, 3, dtype: ScalarType.Float64, generator: new Generator(9));
-            double Objective() => (student.call(x) * r).sum().item<double>();
-            (student.call(x) * r).sum().backward();
-            foreach (var (name, parameter) in student.named_parameters())
-            {
-                var flat = parameter.detach().view(-1);
-                var grad = parameter.grad!.view(-1);
-                for (var i = 0; i < Math.Min(4, flat.shape[0]); i++)
-                {
-                    const double h = 1e-6;
-                    var original = flat[i].item<double>();
-                    using (no_grad())
-                    {
-                        flat[i] = original + h;
-                    }
-
-                    var plus = Objective();
-                    using (no_grad())
-                    {
-                        flat[i] = original - h;
-                    }
-
-                    var minus = Objective();
-                    using (no_grad())
-                    {
-                        flat[i] = original;
-                    }
-
-                    grad[i].item<double>().Should().BeApproximately((plus - minus) / (2 * h), 1e-6, $"{variant} {name}[{i}]");
-                }
-            }
+            GradientCheck.AssertParametersMatchFiniteDifferences(
+                () => (student.call(x) * r).sum(), student, tolerance: 1e-6, maxElementsPerParameter: 4, prefix: $"{variant} ");
         }
     }
 
@@ -152,34 +125,8 @@ public sealed class GraphTrainingTests
             model.eval();
             var x = randn(6, 4, dtype: ScalarType.Float64, generator: new Generator(11));
             var r = randn(6, 3, dtype: ScalarType.Float64, generator: new Generator(12));
-            double Objective() => (model.call(x) * r).sum().item<double>();
-            (model.call(x) * r).sum().backward();
             var (name, parameter) = model.named_parameters().First();
-            var flat = parameter.detach().view(-1);
-            var grad = parameter.grad!.view(-1);
-            for (var i = 0; i < Math.Min(3, flat.shape[0]); i++)
-            {
-                const double h = 1e-6;
-                var original = flat[i].item<double>();
-                using (no_grad())
-                {
-                    flat[i] = original + h;
-                }
-
-                var plus = Objective();
-                using (no_grad())
-                {
-                    flat[i] = original - h;
-                }
-
-                var minus = Objective();
-                using (no_grad())
-                {
-                    flat[i] = original;
-                }
-
-                grad[i].item<double>().Should().BeApproximately((plus - minus) / (2 * h), 1e-6, $"{kind} {name}[{i}]");
-            }
+            GradientCheck.AssertMatchesFiniteDifferences(() => (model.call(x) * r).sum(), [($"{kind} {name}", parameter)], tolerance: 1e-6, maxElementsPerInput: 3);
         }
     }
 }

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -142,25 +143,10 @@ public sealed class DualDELossTests
         var loss = new DualDELoss(weights, adjustTeacher: true, adversarialTemperature: null);
         Tensor F() => loss.Compute(Context(sPos, sNeg, tPos, tNeg)).Total;
 
-        var leaves = new[] { sPos, sNeg, tPos, tNeg }.Concat(weights.parameters()).ToArray();
-        F().backward();
-        foreach (var leaf in leaves)
-        {
-            leaf.grad.Should().NotBeNull();
-            var analytic = leaf.grad!.clone().view(-1);
-            var flat = leaf.detach().view(-1);
-            for (var i = 0; i < flat.shape[0]; i++)
-            {
-                using var noGrad = no_grad();
-                var x = flat[i].item<double>();
-                flat[i] = x + 1e-6;
-                var plus = F().item<double>();
-                flat[i] = x - 1e-6;
-                var minus = F().item<double>();
-                flat[i] = x;
-                analytic[i].item<double>().Should().BeApproximately((plus - minus) / 2e-6, 1e-6);
-            }
-        }
+        var leaves = new[] { ("student pos", sPos), ("student neg", sNeg), ("teacher pos", tPos), ("teacher neg", tNeg) }
+            .Concat(weights.named_parameters().Select(p => ($"weights.{p.name}", (Tensor)p.parameter)));
+        GradientCheck.AssertMatchesFiniteDifferences(F, leaves, tolerance: 1e-6);
+        new[] { sPos, sNeg, tPos, tNeg }.Concat(weights.parameters()).Select(l => l.grad).Should().NotContainNulls("every input is trained");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -92,24 +93,8 @@ public sealed class KgeScoringTests
         var r = tensor(new long[] { 1, 0 });
         var t = tensor(new long[] { 2, 3 });
         Tensor F() => (model.Score(h, r, t) * tensor(new[] { 1.0, -0.7 }, dtype: ScalarType.Float64)).sum();
-        foreach (var table in new[] { model.EntityEmbeddings, model.RelationEmbeddings })
-        {
-            table.grad?.zero_();
-            F().backward();
-            var analytic = table.grad!.clone();
-            var flat = table.detach().view(-1);
-            for (var i = 0; i < flat.shape[0]; i++)
-            {
-                using var noGrad = no_grad();
-                var x = flat[i].item<double>();
-                flat[i] = x + 1e-6;
-                var plus = F().item<double>();
-                flat[i] = x - 1e-6;
-                var minus = F().item<double>();
-                flat[i] = x;
-                analytic.view(-1)[i].item<double>().Should().BeApproximately((plus - minus) / 2e-6, 1e-5, $"{kind} parameter {i}");
-            }
-        }
+        GradientCheck.AssertMatchesFiniteDifferences(
+            F, [($"{kind} entity embeddings", model.EntityEmbeddings), ($"{kind} relation embeddings", model.RelationEmbeddings)], tolerance: 1e-5);
     }
 
     [Fact]

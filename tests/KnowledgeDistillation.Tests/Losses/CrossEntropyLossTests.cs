@@ -1,6 +1,7 @@
 using FluentAssertions;
 using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -248,4 +249,18 @@ public class CrossEntropyLossTests
         ((Action)(() => new CrossEntropyLoss(" "))).Should().Throw<ArgumentException>().Where(e => e.ParamName == "participant");
         ((Action)(() => new CrossEntropyLoss(name: ""))).Should().Throw<ArgumentException>().Where(e => e.ParamName == "name");
     }
+}
+
+/// <summary>The loss contract for <see cref="CrossEntropyLoss"/> (label smoothing 0.1) on the b4_k10 PyTorch fixture.</summary>
+public sealed class CrossEntropyLossContractTests : LossContractTests
+{
+    private static readonly LossCase Fixture = LossFixtures.Case("b4_k10");
+
+    protected override IDistillationLoss CreateLoss() => new CrossEntropyLoss(labelSmoothing: 0.1);
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, [("student", Fixture.Student)], [], Fixture.Labels,
+        expected: Fixture.CrossEntropy.Single(e => e.LabelSmoothing == 0.1).Float64.Value);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student"], readsLabels: true));
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -181,19 +182,7 @@ public class DrKdLossTests
         var c = SelfDistillationFixtures.Case("random");
         var teacher = Matrix(c.Teacher);
         var y = Labels(c.Labels);
-        Func<Tensor, double> f = z => Scalar(DrKdLoss.Value(z, teacher, y, 3.0, 0.7));
-        var (_, grad) = ValueAndGrad(Matrix(c.Student), z => DrKdLoss.Value(z, teacher, y, 3.0, 0.7));
-        const double h = 1e-6;
-        for (var i = 0; i < c.Student.Length; i++)
-        {
-            for (var k = 0; k < c.Student[i].Length; k++)
-            {
-                var plus = Map(c.Student, (a, b, v) => a == i && b == k ? v + h : v);
-                var minus = Map(c.Student, (a, b, v) => a == i && b == k ? v - h : v);
-                var numeric = (f(Matrix(plus)) - f(Matrix(minus))) / (2 * h);
-                grad[i][k].ShouldBeClose(numeric, 1e-8, $"d/dz[{i},{k}]");
-            }
-        }
+        GradientCheck.AssertMatchesFiniteDifferences(z => DrKdLoss.Value(z[0], teacher, y, 3.0, 0.7), [Matrix(c.Student)], tolerance: 1e-8);
     }
 
     [Fact]
@@ -225,5 +214,28 @@ public class DrKdLossTests
         FluentActions.Invoking(() => DrKdLoss.Rectify(z, Labels(2, 3))).Should().Throw<ArgumentException>().WithMessage("*[0, 2]*");
         FluentActions.Invoking(() => DrKdLoss.Rectify(z, Labels(2))).Should().Throw<ArgumentException>().Where(e => e.ParamName == "targets");
         FluentActions.Invoking(() => DrKdLoss.Value(z, Matrix(new[] { new[] { 1.0, 2 }, new[] { 1.0, 2 } }), y)).Should().Throw<ArgumentException>().WithMessage("*Class counts differ*");
+    }
+}
+
+/// <summary>
+/// The loss contract for <see cref="DrKdLoss"/> (T = 4, α = 0.9) on the "random" PyTorch fixture. The self-teacher's logits
+/// come from a "teacher" participant (not detached by the source), so the frozen fact checks DR-KD's own detach and finite
+/// differences of the total see the teacher held fixed, as the paper's gradient does.
+/// </summary>
+public sealed class DrKdLossContractTests : LossContractTests
+{
+    private static readonly SelfDistillationCase Fixture = SelfDistillationFixtures.Case("random");
+
+    protected override IDistillationLoss CreateLoss() => new DrKdLoss(4.0, 0.9, new TeacherParticipant());
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, [("student", Fixture.Student)], [("teacher", Fixture.Teacher)], Fixture.Labels,
+        expected: Fixture.Drkd.Single(e => e.Temperature == 4.0 && e.Alpha == 0.9).Value);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student", "teacher"], readsLabels: true));
+
+    private sealed class TeacherParticipant : ISelfTeacherSource
+    {
+        public Tensor TeacherLogits(DistillationContext context, Tensor studentLogits) => context.Output("teacher").RequireLogits("teacher");
     }
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.InheritanceExplorationFixtures;
@@ -155,22 +156,8 @@ public class InheritanceExplorationLossTests
             using var generator = new Generator(17);
             var fs = randn(new long[] { 2, 4, 3, 3 }, ScalarType.Float64, generator: generator);
             var ft = randn(new long[] { 2, 3, 3, 3 }, ScalarType.Float64, generator: generator);
-            double Eval(Tensor s) => Scalar(loss.Compute(Context(s, ft)).Total);
-
             var leaf = fs.clone().requires_grad_();
-            loss.Compute(Context(leaf, ft)).Total.backward();
-            var analytic = Values(leaf.grad!);
-            var flat = Values(fs);
-            const double h = 1e-6;
-            for (var k = 0; k < flat.Length; k++)
-            {
-                var plus = (double[])flat.Clone();
-                var minus = (double[])flat.Clone();
-                plus[k] += h;
-                minus[k] -= h;
-                var numeric = (Eval(tensor(plus, fs.shape, ScalarType.Float64)) - Eval(tensor(minus, fs.shape, ScalarType.Float64))) / (2 * h);
-                analytic[k].ShouldBeClose(numeric, 1e-6, $"{form} d/dF_s[{k}]");
-            }
+            GradientCheck.AssertMatchesFiniteDifferences(() => loss.Compute(Context(leaf, ft)).Total, [($"{form} F_s", leaf)], tolerance: 1e-6);
         }
     }
 

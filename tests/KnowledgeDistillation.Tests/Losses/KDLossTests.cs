@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -280,4 +281,18 @@ public class KDLossTests
         ((Action)(() => new KDLoss().Compute(null!))).Should().Throw<ArgumentNullException>();
         ((Action)(() => new KDLoss(teacher: ""))).Should().Throw<ArgumentException>().Where(e => e.ParamName == "teacher");
     }
+}
+
+/// <summary>The loss contract for <see cref="KDLoss"/> (T = 4, frozen teacher) on the b4_k10 PyTorch fixture.</summary>
+public sealed class KDLossContractTests : LossContractTests
+{
+    private static readonly LossCase Fixture = LossFixtures.Case("b4_k10");
+
+    protected override IDistillationLoss CreateLoss() => new KDLoss(4.0);
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, [("student", Fixture.Student)], [("teacher", Fixture.Teacher)], labels: null,
+        expected: Fixture.Kd.Single(e => e.Temperature == 4.0).Float64.Value);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student", "teacher"], readsLabels: false));
 }

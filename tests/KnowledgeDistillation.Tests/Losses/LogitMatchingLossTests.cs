@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -133,4 +134,17 @@ public class LogitMatchingLossTests
         var act = () => new LogitMatchingLoss().Compute(context);
         act.Should().Throw<KeyNotFoundException>().WithMessage("*'teacher'*'student'*");
     }
+}
+
+/// <summary>The loss contract for <see cref="LogitMatchingLoss"/> (frozen teacher) on the b4_k10 PyTorch fixture.</summary>
+public sealed class LogitMatchingLossContractTests : LossContractTests
+{
+    private static readonly LossCase Fixture = LossFixtures.Case("b4_k10");
+
+    protected override IDistillationLoss CreateLoss() => new LogitMatchingLoss();
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, [("student", Fixture.Student)], [("teacher", Fixture.Teacher)], labels: null, expected: Fixture.LogitMatching.Float64.Value);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student", "teacher"], readsLabels: false));
 }

@@ -1,7 +1,9 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
+using Xunit.Sdk;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
 using static TorchSharp.torch;
 
@@ -177,30 +179,16 @@ public class MutualLearningLossTests
         const double h = 1e-5;
         foreach (var (temperature, kind) in new[] { (1.0, MutualLearningTarget.PerPeer), (2.5, MutualLearningTarget.PeerEnsemble) })
         {
-            var (_, grads) = ValueAndGrads(z, t => MutualLearningLoss.Value(t, temperature, kind));
-            for (var k = 0; k < z.Length; k++)
-            {
-                var numeric = Map(z[k], (i, m, _) =>
-                {
-                    double At(double delta)
-                    {
-                        var moved = z.Select((zl, l) => l == k ? Map(zl, (r, c, v) => r == i && c == m ? v + delta : v) : zl).Select(x => Matrix(x)).ToArray();
-                        return Scalar(MutualLearningLoss.PeerValue(moved, k, temperature, kind));
-                    }
-
-                    return (At(h) - At(-h)) / (2 * h);
-                });
-                grads[k]!.ShouldBeClose(numeric, 1e-7, $"{kind} T={temperature} finite-difference gradient of peer {k}");
-            }
+            var leaves = z.Select(x => Matrix(x, requiresGrad: true)).ToArray();
+            var names = leaves.Select((_, k) => $"{kind} T={temperature} peer {k}").ToArray();
+            var inputs = names.Zip(leaves).ToArray();
+            Tensor Total() => MutualLearningLoss.Value(leaves, temperature, kind);
+            GradientCheck.AssertMatchesFiniteDifferences(
+                Total, inputs, tolerance: 1e-7, step: h, numeric: name => MutualLearningLoss.PeerValue(leaves, Array.IndexOf(names, name), temperature, kind));
 
             // Differentiating the total with the peers NOT held fixed gives another answer: the detach is what the test sees.
-            var coupled = Map(z[0], (i, m, _) =>
-            {
-                double At(double delta) =>
-                    Scalar(MutualLearningLoss.Value(z.Select((zl, l) => Matrix(l == 0 ? Map(zl, (r, c, v) => r == i && c == m ? v + delta : v) : zl)).ToArray(), temperature, kind));
-                return (At(h) - At(-h)) / (2 * h);
-            });
-            MaxAbsDifference(coupled, grads[0]!).Should().BeGreaterThan(1e-3);
+            var coupled = () => GradientCheck.AssertMatchesFiniteDifferences(Total, inputs[..1], tolerance: 1e-3, step: h);
+            coupled.Should().Throw<XunitException>();
         }
     }
 
@@ -396,4 +384,25 @@ public class MutualLearningLossTests
 
         return mean;
     }
+}
+
+/// <summary>
+/// The loss contract for <see cref="MutualLearningLoss"/> (three peers, T = 2, per-peer targets) on the random_k3 PyTorch
+/// fixture. Each peer is trained on its own term with the others detached, so the finite differences for peer k are
+/// those of its part "dml.peer{k}", not of the total.
+/// </summary>
+public sealed class MutualLearningLossContractTests : LossContractTests
+{
+    private static readonly MutualLearningCase Fixture = MutualLearningFixtures.Case("random_k3");
+    private static readonly string[] Peers = ["peer1", "peer2", "peer3"];
+
+    protected override IDistillationLoss CreateLoss() => new MutualLearningLoss(Peers, 2.0);
+
+    protected override LossContractCase CreateCase(Device device) => LogitsCase(
+        device, Peers.Select((p, k) => (p, Fixture.Logits[k])).ToArray(), [], labels: null,
+        expected: Fixture.Entries.Single(e => e.Target == "per_peer" && e.Temperature == 2.0).Total);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(Peers, readsLabels: false));
+
+    protected override Tensor GradientObjective(LossResult result, string input) => result.Parts[$"dml.{input}"];
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
@@ -161,4 +162,18 @@ public class TfKdRegularizationLossTests
         FluentActions.Invoking(() => TfKdRegularizationLoss.Regularizer(z, Labels(0, 3), 0.9, 1)).Should().Throw<ArgumentException>().Where(e => e.ParamName == "targets");
         FluentActions.Invoking(() => TfKdRegularizationLoss.VirtualTeacher(Labels(0, 5), 3, 0.9)).Should().Throw<ArgumentException>().Where(e => e.ParamName == "targets");
     }
+}
+
+/// <summary>The loss contract for <see cref="TfKdRegularizationLoss"/> (a = 0.99, T = 20, α = 0.1, multiplier 10) on the "random" PyTorch fixture.</summary>
+public sealed class TfKdRegularizationLossContractTests : LossContractTests
+{
+    private static readonly SelfDistillationCase Fixture = SelfDistillationFixtures.Case("random");
+    private static readonly TfKdRegReference Entry = Fixture.TfkdReg.Single(e => e.CorrectProbability == 0.99 && e.Temperature == 20.0);
+
+    protected override IDistillationLoss CreateLoss() => new TfKdRegularizationLoss(Entry.CorrectProbability, Entry.Temperature, Entry.TotalAlpha, Entry.TotalMultiplier);
+
+    protected override LossContractCase CreateCase(Device device) =>
+        LogitsCase(device, [("student", Fixture.Student)], [], Fixture.Labels, expected: Entry.Total.Value);
+
+    protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student"], readsLabels: true));
 }
