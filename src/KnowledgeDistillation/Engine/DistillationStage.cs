@@ -25,10 +25,17 @@ public sealed class DistillationStage
     /// <summary>Epochs of this stage; <c>null</c> uses <see cref="DistillerOptions.Epochs"/>.</summary>
     public int? Epochs { get; init; }
 
-    /// <summary>Participants optimised in this stage; <c>null</c> means every student and every trainable teacher.</summary>
+    /// <summary>
+    /// Who trains in this stage: the one place to say it (roles only set the default). <c>null</c> means every student and
+    /// every trainable teacher; <c>["teacher"]</c> trains a teacher first, <c>[]</c> trains only the loss's own modules.
+    /// </summary>
     public IReadOnlyCollection<string>? Trainable { get; init; }
 
-    /// <summary>Participants run in this stage; <c>null</c> means all. Participants outside it cost nothing.</summary>
+    /// <summary>
+    /// Participants run in this stage. <c>null</c> means the trained participants plus those the loss declares it reads
+    /// (<see cref="IDistillationLoss.Requirements"/>), or all participants when a term of the loss declares nothing.
+    /// Participants outside it cost nothing.
+    /// </summary>
     public IReadOnlyCollection<string>? Active { get; init; }
 
     /// <summary>

@@ -114,7 +114,10 @@ public sealed class Distiller : IDisposable
         return Run(train, evaluation, checkpointPath, cancellationToken);
     }
 
-    /// <summary>Evaluates the students and trainable teachers (and frozen teachers when <see cref="DistillerOptions.EvaluateTeachers"/>) on <paramref name="data"/>.</summary>
+    /// <summary>
+    /// Evaluates the students, the trainable teachers and the teachers some stage trains (and frozen teachers when
+    /// <see cref="DistillerOptions.EvaluateTeachers"/>), plus <see cref="EvaluationModels"/>, on <paramref name="data"/>.
+    /// </summary>
     /// <param name="data">Evaluation batches.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>Participant name to (metric name to value).</returns>
@@ -123,7 +126,7 @@ public sealed class Distiller : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         var device = DeviceParser.Parse(_options.Device);
         var models = _participants
-            .Where(p => p is not ITeacher t || t.IsTrainable || _options.EvaluateTeachers)
+            .Where(p => p is not ITeacher t || t.IsTrainable || _options.EvaluateTeachers || TrainedInSomeStage(p))
             .Concat(EvaluationModels)
             .ToArray();
         var clash = models.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
@@ -289,6 +292,9 @@ public sealed class Distiller : IDisposable
             "Stage {Stage} epoch {Epoch}/{Epochs}: loss {Loss:F4} ({Parts}); lr {LearningRate:G4}; eval {Eval}; {Seconds:F1}s",
             record.Stage, record.Epoch + 1, epochs, record.Loss, parts, record.LearningRate, eval.Length == 0 ? "-" : eval, record.Duration.TotalSeconds);
     }
+
+    private bool TrainedInSomeStage(IDistillationModel participant) =>
+        _stages.Any(s => s.Trainable?.Contains(participant.Name) == true);
 
     private void ValidateSetup()
     {

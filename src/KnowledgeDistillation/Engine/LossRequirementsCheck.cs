@@ -17,7 +17,7 @@ internal static class LossRequirementsCheck
         foreach (var (stage, loss) in stages.SelectMany(s => Terms(s.Loss).Select(term => (s, term))))
         {
             var requirements = loss.Requirements;
-            var active = stage.Active is null ? participants.Select(p => p.Name).ToArray() : participants.Select(p => p.Name).Where(stage.Active.Contains).ToArray();
+            var active = (stage.Active is null ? participants : participants.Where(p => stage.Active.Contains(p.Name))).Select(p => p.Name).ToArray();
             foreach (var name in requirements.Participants)
             {
                 if (!active.Contains(name, StringComparer.Ordinal))

@@ -16,8 +16,8 @@ internal sealed class StageRun
         Schedule = stage.LearningRateSchedule ?? options.LearningRateSchedule;
         OptimizerOptions.Validate($"Stages[{stage.Name}].Optimizer");
         Schedule.Validate($"Stages[{stage.Name}].LearningRateSchedule");
-        Active = stage.Active is null ? participants : participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
         Trainable = TrainableOf(stage, participants);
+        Active = ActiveOf(stage, participants, Trainable);
         if (Trainable.Any(t => !Active.Contains(t)))
         {
             throw new ArgumentException($"Stage '{stage.Name}' trains participants that are not active in it.", "stages");
@@ -60,7 +60,32 @@ internal sealed class StageRun
 
     public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters { get; }
 
-    /// <summary>The participants a stage optimises: its explicit list, or every student and trainable teacher that is active.</summary>
+    /// <summary>
+    /// The participants a stage runs: its explicit <see cref="DistillationStage.Active"/> list; otherwise, when every term of
+    /// the loss declares what it reads, the trained participants and those the loss reads (a frozen teacher the loss does
+    /// not read costs nothing); otherwise all.
+    /// </summary>
+    public static IReadOnlyList<IDistillationModel> ActiveOf(DistillationStage stage, IReadOnlyList<IDistillationModel> participants, IReadOnlyList<IDistillationModel> trainable)
+    {
+        if (stage.Active is not null)
+        {
+            return participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
+        }
+
+        var terms = LossRequirementsCheck.Terms(stage.Loss).ToArray();
+        if (terms.Any(t => t.Requirements.IsEmpty))
+        {
+            return participants;
+        }
+
+        var read = terms.SelectMany(t => t.Requirements.Participants).ToHashSet(StringComparer.Ordinal);
+        return participants.Where(p => trainable.Contains(p) || read.Contains(p.Name)).ToArray();
+    }
+
+    /// <summary>
+    /// The participants a stage optimises: its explicit <see cref="DistillationStage.Trainable"/> list (the one way to say
+    /// who trains), or by default every student and trainable teacher (within <see cref="DistillationStage.Active"/> when set).
+    /// </summary>
     public static IReadOnlyList<IDistillationModel> TrainableOf(DistillationStage stage, IReadOnlyList<IDistillationModel> participants)
     {
         var active = stage.Active is null ? participants : participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
