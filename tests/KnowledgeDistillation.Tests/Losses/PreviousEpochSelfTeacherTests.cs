@@ -20,18 +20,24 @@ public class PreviousEpochSelfTeacherTests
         using var scope = NewDisposeScope();
         using var source = new PreviousEpochSelfTeacher(sampleCount: 5);
         var epoch1 = Matrix(new[] { new[] { 1.0, 2, 3 }, new[] { 3.0, 1, 2 } }, ScalarType.Float32);
-        ToRows(source.TeacherLogits(Step(epoch1, new long[] { 4, 1 }, new long[] { 2, 1 }), epoch1)).Should().BeEquivalentTo(ToRows(epoch1));
+        var step1 = Step(epoch1, new long[] { 4, 1 }, new long[] { 2, 1 });
+        ToRows(source.TeacherLogits(step1, epoch1)).Should().BeEquivalentTo(ToRows(epoch1));
+        source.Record(step1, epoch1); // the loss's step-end hook
 
         // Epoch 2: sample 1 and 4 come back (other order) with sample 0, never seen.
         var epoch2 = Matrix(new[] { new[] { 0.0, 0, 9 }, new[] { 5.0, 5, 5 }, new[] { 7.0, 0, 0 } }, ScalarType.Float32);
-        var teacher = ToRows(source.TeacherLogits(Step(epoch2, new long[] { 1, 0, 4 }, new long[] { 1, 0, 2 }), epoch2));
+        var step2 = Step(epoch2, new long[] { 1, 0, 4 }, new long[] { 1, 0, 2 });
+        var teacher = ToRows(source.TeacherLogits(step2, epoch2));
+        source.Record(step2, epoch2);
         teacher.Should().BeEquivalentTo(new[] { new[] { 3.0, 1, 2 }, new[] { 5.0, 5, 5 }, new[] { 1.0, 2, 3 } }, o => o.WithStrictOrdering());
         source.Store.FilledCount.Should().Be(3);
         source.Store.Read(tensor(new long[] { 4 }), CPU)[0].data<float>().ToArray().Should().Equal(7, 0, 0);
 
         // Evaluation steps neither read nor write.
         var eval = Matrix(new[] { new[] { -1.0, -1, -1 } }, ScalarType.Float32);
-        ToRows(source.TeacherLogits(Step(eval, new long[] { 4 }, new long[] { 0 }, training: false), eval))[0].Should().Equal(-1, -1, -1);
+        var evalStep = Step(eval, new long[] { 4 }, new long[] { 0 }, training: false);
+        ToRows(source.TeacherLogits(evalStep, eval))[0].Should().Equal(-1, -1, -1);
+        source.Record(evalStep, eval);
         source.Store.Read(tensor(new long[] { 4 }), CPU)[0].data<float>().ToArray().Should().Equal(7, 0, 0);
     }
 
@@ -40,10 +46,12 @@ public class PreviousEpochSelfTeacherTests
     {
         using var scope = NewDisposeScope();
         using var source = new PreviousEpochSelfTeacher(sampleCount: 2);
-        var loss = new DrKdLoss(temperature: 4, alpha: 0.9, selfTeacher: source);
+        var loss = Loss.DrKd(temperature: 4, alpha: 0.9, selfTeacher: source);
         var y = new long[] { 2, 1 };
         var first = Matrix(new[] { new[] { 1.0, 2, 3 }, new[] { 3.0, 1, 2 } }, ScalarType.Float32, requiresGrad: true);
-        Scalar(loss.Compute(Step(first, new long[] { 0, 1 }, y)).Total).Should().BeApproximately(0.734594, 1e-6, "epoch 1 equals the dynamic teacher (dr-kd.md example)");
+        var firstStep = Step(first, new long[] { 0, 1 }, y);
+        Scalar(loss.Compute(firstStep).Total).Should().BeApproximately(0.734594, 1e-6, "epoch 1 equals the dynamic teacher (dr-kd.md example)");
+        loss.OnStepEnd(firstStep); // stores epoch 1's logits, as the engine does after the optimiser step
 
         var second = Matrix(new[] { new[] { 0.0, 0, 0 }, new[] { 0.0, 0, 0 } }, ScalarType.Float32, requiresGrad: true);
         var (value, grad) = ValueAndGrad(second, z => loss.Compute(Step(z, new long[] { 0, 1 }, y)).Total);
