@@ -67,18 +67,18 @@ public class InfiniteTemperatureKDLossTests
         var teacher = Matrix(c.Teacher);
         var result = new InfiniteTemperatureKDLoss(name: "inf").Compute(Context(student, teacher, null));
 
-        result.Parts.Keys.Should().BeEquivalentTo("inf", "inf/logit_mse", "inf/mean_gap");
+        result.Parts.Keys.Should().BeEquivalentTo("inf", "inf.logit-mse", "inf.mean-gap");
         Scalar(result.Parts["inf"]).Should().Be(Scalar(result.Total));
-        Scalar(result.Parts["inf/logit_mse"]).Should().BeApproximately(Scalar(LogitMatchingLoss.Value(student, teacher)), 1e-12);
+        Scalar(result.Parts["inf.logit-mse"]).Should().BeApproximately(Scalar(LogitMatchingLoss.Value(student, teacher)), 1e-12);
         var gaps = c.Student.Select((row, i) => row.Average() - c.Teacher[i].Average()).ToArray();
-        Scalar(result.Parts["inf/mean_gap"]).Should().BeApproximately(gaps.Average(g => g * g / 2), 1e-12);
+        Scalar(result.Parts["inf.mean-gap"]).Should().BeApproximately(gaps.Average(g => g * g / 2), 1e-12);
 
         // L_inf = L_LM - (1/2) mean(d)^2, per sample and so for the batch means.
-        Scalar(result.Parts["inf/logit_mse"] - result.Parts["inf/mean_gap"]).Should().BeApproximately(Scalar(result.Total), 1e-12);
+        Scalar(result.Parts["inf.logit-mse"] - result.Parts["inf.mean-gap"]).Should().BeApproximately(Scalar(result.Total), 1e-12);
 
         // Diagnostics carry no gradient; the total does.
-        result.Parts["inf/logit_mse"].requires_grad.Should().BeFalse();
-        result.Parts["inf/mean_gap"].requires_grad.Should().BeFalse();
+        result.Parts["inf.logit-mse"].requires_grad.Should().BeFalse();
+        result.Parts["inf.mean-gap"].requires_grad.Should().BeFalse();
     }
 
     [Fact]
