@@ -75,16 +75,16 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         switch (method)
         {
             case "alone":
-                return Fit(method, seed, new IDistillationModel[] { student }, Single(new CrossEntropyLoss()), train, test, cancellationToken);
+                return Fit(method, seed, new IDistillationModel[] { student }, Recipes.Of("ce", Loss.CrossEntropy()), train, test, cancellationToken);
             case "kd":
-                return Fit(method, seed, new IDistillationModel[] { teacher, student }, Single(Loss.Hinton(settings.Temperature, settings.Alpha)), train, test, cancellationToken);
+                return Fit(method, seed, new IDistillationModel[] { teacher, student }, Recipes.Hinton(settings.Temperature, settings.Alpha), train, test, cancellationToken);
             case "dml":
             {
                 // Two peers of the same architecture, different initialisations; Algorithm 1's sequential update by default.
                 using var peerNet = NewStudent(seed + 10_000);
                 using var peer = Student.FromModule(peerNet, "peer");
-                var stage = new DistillationStage("dml", Loss.MutualLearning(new[] { "student", "peer" })) { UpdateOrder = settings.UpdateOrder };
-                return Fit(method, seed, new IDistillationModel[] { student, peer }, new[] { stage }, train, test, cancellationToken);
+                var recipe = Recipes.MutualLearning(new[] { "student", "peer" }, updateOrder: settings.UpdateOrder);
+                return Fit(method, seed, new IDistillationModel[] { student, peer }, recipe, train, test, cancellationToken);
             }
 
             case "sokd":
@@ -94,11 +94,11 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 // on the frozen teacher's stage-2 output.
                 random.manual_seed(seed + 20_000);
                 using var bridge = teacherNet.CreateLastStageBranch(10, copyWeights: false);
-                using var loss = method == "sokd"
-                    ? new SemiOnlineLoss(bridge, "stage2", settings.Temperature)
-                    : new SemiOnlineLoss(bridge, "stage2", settings.Temperature, new SemiOnlineWeights { Features = settings.SokdFeatureWeight }, studentFeature: "stage3", bridgeFeature: "stage3");
-                var extra = new[] { loss.BridgeModel(plainTeacher) };
-                return Fit(method, seed, new IDistillationModel[] { teacher, student }, Single(loss), train, test, cancellationToken, extra);
+                // The recipe evaluates the bridge on the plain teacher (it unwraps the cache, which holds training samples only).
+                var recipe = method == "sokd"
+                    ? Recipes.Sokd(bridge, "stage2", settings.Temperature)
+                    : Recipes.Sokd(bridge, "stage2", settings.Temperature, new SemiOnlineWeights { Features = settings.SokdFeatureWeight }, studentFeature: "stage3", bridgeFeature: "stage3");
+                return Fit(method, seed, new IDistillationModel[] { teacher, student }, recipe, train, test, cancellationToken);
             }
 
             case "iekd":
@@ -109,17 +109,10 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 // and exploration (the other half is pushed away from them).
                 random.manual_seed(seed + 30_000);
                 using var autoencoder = new FactorAutoencoder(teacherNet.FeatureChannels, settings.FactorChannels);
-                var ie = new InheritanceExplorationLoss(
-                    autoencoder, ChannelSplit.Natural(studentNet.FeatureChannels), "stage3", "stage3", settings.IeWeight, settings.IeWeight);
-                var stages = new[]
-                {
-                    new DistillationStage("autoencoder", new FactorReconstructionLoss(autoencoder, "stage3"))
-                    {
-                        Epochs = settings.AutoencoderEpochs, Active = new[] { "teacher" }, Trainable = Array.Empty<string>(),
-                    },
-                    new DistillationStage("distill", method == "ie" ? new CrossEntropyLoss() + ie : Loss.Hinton(settings.Temperature, settings.Alpha) + ie),
-                };
-                return Fit(method, seed, new IDistillationModel[] { teacher, student }, stages, train, test, cancellationToken);
+                var recipe = Recipes.IeKd(
+                    autoencoder, ChannelSplit.Natural(studentNet.FeatureChannels), "stage3", "stage3", settings.AutoencoderEpochs, settings.Temperature, settings.Alpha,
+                    withKD: method != "ie", inheritanceWeight: settings.IeWeight, explorationWeight: settings.IeWeight);
+                return Fit(method, seed, new IDistillationModel[] { teacher, student }, recipe, train, test, cancellationToken);
             }
 
             case "iedml":
@@ -132,9 +125,9 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 using var studentAutoencoder = new FactorAutoencoder(studentNet.FeatureChannels, settings.FactorChannels);
                 using var peerAutoencoder = new FactorAutoencoder(peerNet.FeatureChannels, settings.FactorChannels);
                 var split = ChannelSplit.Natural(studentNet.FeatureChannels);
-                var loss = IeDml.Loss(studentAutoencoder, peerAutoencoder, split, split, "stage3", "student", "peer", settings.IeWeight, settings.IeWeight);
-                var stage = new DistillationStage("iedml", loss) { UpdateOrder = settings.UpdateOrder };
-                return Fit(method, seed, new IDistillationModel[] { student, peer }, new[] { stage }, train, test, cancellationToken);
+                var recipe = Recipes.IeDml(
+                    studentAutoencoder, peerAutoencoder, split, split, "stage3", "student", "peer", settings.IeWeight, settings.IeWeight, updateOrder: settings.UpdateOrder);
+                return Fit(method, seed, new IDistillationModel[] { student, peer }, recipe, train, test, cancellationToken);
             }
 
             default:
@@ -142,23 +135,17 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         }
     }
 
-    private static DistillationStage[] Single(IDistillationLoss loss) => new[] { new DistillationStage("distill", loss) };
-
     private IReadOnlyList<OnlineResult> Fit(
         string method,
         int seed,
         IReadOnlyList<IDistillationModel> participants,
-        IReadOnlyList<DistillationStage> stages,
+        DistillationRecipe recipe,
         TensorDataset train,
         IBatchSource test,
-        CancellationToken cancellationToken,
-        IReadOnlyList<IDistillationModel>? evaluationModels = null)
+        CancellationToken cancellationToken)
     {
-        var distiller = new Distiller(participants, stages, Options(settings.StudentEpochs, seed), loggers.CreateLogger<Distiller>());
-        foreach (var model in evaluationModels ?? Array.Empty<IDistillationModel>())
-        {
-            distiller.EvaluationModels.Add(model);
-        }
+        // The distiller owns the recipe's losses (a SOKD bridge's hook): disposing it releases them.
+        using var distiller = new Distiller(participants, recipe, Options(settings.StudentEpochs, seed), loggers.CreateLogger<Distiller>());
 
         // Evaluation only after training, so the wall time is training only and comparable across methods.
         var fit = distiller.Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);

@@ -66,9 +66,9 @@ internal sealed class TeacherFreeExperiment(ExperimentSettings settings, ILogger
                 {
                     "label-smoothing" => new CrossEntropyLoss(labelSmoothing: LabelSmoothing),
                     "tfkd-self" => Loss.Hinton(settings.Temperature, settings.Alpha),
-                    "tfkd-reg" => new TfKdRegularizationLoss(RegCorrectProbability, RegTemperature, RegAlpha, RegMultiplier),
-                    "drkd" => new DrKdLoss(settings.Temperature, settings.Alpha),
-                    "drkd-prev" => (IDistillationLoss)new DrKdLoss(settings.Temperature, settings.Alpha, previous),
+                    "tfkd-reg" => Loss.TfKdReg(RegCorrectProbability, RegTemperature, RegAlpha, RegMultiplier),
+                    "drkd" => Loss.DrKd(settings.Temperature, settings.Alpha),
+                    "drkd-prev" => (IDistillationLoss)Loss.DrKd(settings.Temperature, settings.Alpha, previous),
                     _ => throw new InvalidOperationException($"Unknown method '{method}'."),
                 };
                 var teacher = method == "tfkd-self" ? plainNet : null;
@@ -92,8 +92,8 @@ internal sealed class TeacherFreeExperiment(ExperimentSettings settings, ILogger
         {
             (new CrossEntropyLoss(labelSmoothing: LabelSmoothing), null),
             (Loss.Hinton(settings.Temperature, settings.Alpha), teacherNet),
-            (new TfKdRegularizationLoss(RegCorrectProbability, RegTemperature, RegAlpha, RegMultiplier), null),
-            (new DrKdLoss(settings.Temperature, settings.Alpha, previous), null),
+            (Loss.TfKdReg(RegCorrectProbability, RegTemperature, RegAlpha, RegMultiplier), null),
+            (Loss.DrKd(settings.Temperature, settings.Alpha, previous), null),
         };
         foreach (var (loss, teacher) in losses)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using KnowledgeDistillation;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using KnowledgeDistillation.Losses;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -51,9 +52,9 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         using var dualde = Create(settings.StudentDim, seed);
         using var student = KgeParticipant.Student(dualde);
         using var weights = new DualDEWeights();
-        var stages = DualDE.Stages(
+        var stages = Recipes.DualDE(
             weights, settings.StudentEpochs, settings.Stage2Epochs,
-            stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv);
+            stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv).Stages;
         var participants = new IDistillationModel[] { teacher, student };
         clock.Restart();
         Run(new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), logger), data, cancellationToken);

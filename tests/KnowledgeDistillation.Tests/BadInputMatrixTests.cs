@@ -92,7 +92,7 @@ public sealed class BadInputMatrixTests
         ["MLP of input size zero"] = (() => new Mlp(0, Array.Empty<int>()), typeof(ArgumentOutOfRangeException), "*inputSize*"),
         ["caching a trainable teacher"] = (() => Teacher.FromModule(Net(), trainable: true).WithOutputCache(4), typeof(ArgumentException), "*frozen*"),
         ["cache for zero samples"] = (() => Teacher.FromModule(Net()).WithOutputCache(0), typeof(ArgumentOutOfRangeException), "*sample count*"),
-        ["DR-KD alpha above one"] = (() => new DrKdLoss(alpha: 1.2), typeof(ArgumentOutOfRangeException), "*alpha*[0, 1]*"),
+        ["DR-KD alpha above one"] = (() => Loss.DrKd(alpha: 1.2), typeof(ArgumentOutOfRangeException), "*alpha*[0, 1]*"),
         ["DR-KD temperature zero"] = (() => new DrKdLoss(temperature: 0), typeof(ArgumentOutOfRangeException), "*temperature*> 0*"),
         ["DR-KD with one class"] = (() => DrKdLoss.Rectify(zeros(3, 1), zeros(3, ScalarType.Int64)), typeof(ArgumentException), "*K >= 2*"),
         ["Tf-KD reg a of one"] = (() => new TfKdRegularizationLoss(correctProbability: 1.0), typeof(ArgumentOutOfRangeException), "*correctProbability*(0, 1)*"),

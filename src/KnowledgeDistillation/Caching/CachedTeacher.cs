@@ -63,6 +63,9 @@ public sealed class CachedTeacher : ITeacher
     /// <inheritdoc />
     public string Name => _teacher.Name;
 
+    /// <summary>The wrapped teacher (for views that must run it on samples the cache does not hold, such as evaluation).</summary>
+    internal ITeacher Inner => _teacher;
+
     /// <inheritdoc />
     public nn.Module Module => _teacher.Module;
 

@@ -42,6 +42,24 @@ public sealed class Distiller : IDisposable
     {
     }
 
+    /// <summary>
+    /// Creates a run of a method from the catalogue (<see cref="Losses.Recipes"/>) or your own recipe: its stages, plus its
+    /// evaluation models (built from <paramref name="participants"/>) in <see cref="EvaluationModels"/>.
+    /// </summary>
+    /// <param name="participants">The participants, with unique names.</param>
+    /// <param name="recipe">The method.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="logger">Receives per-epoch logs.</param>
+    /// <exception cref="ArgumentException">As for the stages constructor, or an evaluation model cannot find its participant.</exception>
+    public Distiller(IEnumerable<IDistillationModel> participants, DistillationRecipe recipe, DistillerOptions? options = null, ILogger? logger = null)
+        : this(participants, (recipe ?? throw new ArgumentNullException(nameof(recipe))).Stages, options, logger)
+    {
+        foreach (var build in recipe.EvaluationModels)
+        {
+            EvaluationModels.Add(build(_participants));
+        }
+    }
+
     /// <summary>Creates a multi-stage run.</summary>
     /// <param name="participants">The participants, with unique names.</param>
     /// <param name="stages">The stages, run in order, with unique names.</param>

@@ -91,8 +91,8 @@ public sealed class DualDELossTests
         var hardNeg = -0.5 * (Math.Log(S(1)) + Math.Log(S(-2)));
         var expected = p * dPos + pNeg * dNeg + (1 - p) * hardPos + (1 - pNeg) * hardNeg;
         V(result.Total).Should().BeApproximately(expected, 1e-12);
-        V(result.Parts["p_pos"]).Should().BeApproximately(p, 1e-12);
-        result.Parts.Keys.Should().NotContain("soft_teacher");
+        V(result.Parts["dualde.p-pos"]).Should().BeApproximately(p, 1e-12);
+        result.Parts.Keys.Should().NotContain("dualde.soft-teacher");
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class DualDELossTests
         var dNeg = 0.5 * (H(S(-1) - S(0)) + H(S(2) - S(-3)));
         var teacher = q * dPos + qNeg * dNeg + (1 - q) * -Math.Log(S(2)) + (1 - qNeg) * -0.5 * (Math.Log(S(0)) + Math.Log(S(3)));
         V(stage2.Total).Should().BeApproximately(V(stage1.Total) + teacher, 1e-12);
-        V(stage2.Parts["q_pos"]).Should().BeApproximately(q, 1e-12);
+        V(stage2.Parts["dualde.q-pos"]).Should().BeApproximately(q, 1e-12);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using KnowledgeDistillation.Losses;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -35,7 +36,7 @@ public sealed class DualDEStageTests
         var studentBefore = Snapshot(studentModel);
         var aBefore = weights.StudentPositive.A.item<float>();
 
-        var stages = DualDE.Stages(weights, stage1Epochs: 2, stage2Epochs: 0);
+        var stages = Recipes.DualDE(weights, stage1Epochs: 2, stage2Epochs: 0).Stages;
         stages.Should().ContainSingle().Which.Trainable.Should().Equal("student");
         var distiller = new Distiller(new IDistillationModel[] { teacher, student }, stages, Options(2));
         distiller.Metrics.Clear();
@@ -46,7 +47,7 @@ public sealed class DualDEStageTests
         Changed(studentModel, studentBefore).Should().BeTrue();
         weights.StudentPositive.A.item<float>().Should().NotBe(aBefore, "the soft-label sigmoid is trained with the student");
 
-        var both = DualDE.Stages(weights, stage1Epochs: 1, stage2Epochs: 2);
+        var both = Recipes.DualDE(weights, stage1Epochs: 1, stage2Epochs: 2).Stages;
         both.Select(s => s.Name).Should().Equal(DualDE.Stage1, DualDE.Stage2);
         both[1].Trainable.Should().BeEquivalentTo("student", "teacher");
         var twoStage = new Distiller(new IDistillationModel[] { teacher, student }, both, Options(1));
@@ -54,8 +55,8 @@ public sealed class DualDEStageTests
         var result = twoStage.Fit(data);
 
         result.History.Select(h => h.Stage).Should().Equal(DualDE.Stage1, DualDE.Stage2, DualDE.Stage2);
-        result.History[0].LossParts.Keys.Should().NotContain("soft_teacher");
-        result.History[^1].LossParts.Keys.Should().Contain(new[] { "soft_teacher", "hard_teacher", "q_pos" });
+        result.History[0].LossParts.Keys.Should().NotContain("dualde.soft-teacher");
+        result.History[^1].LossParts.Keys.Should().Contain(new[] { "dualde.soft-teacher", "dualde.hard-teacher", "dualde.q-pos" });
         Changed(teacherModel, teacherBefore).Should().BeTrue("stage 2 adjusts the teacher toward the student");
         var cTeacher = weights.TeacherPositive.A.item<float>();
         cTeacher.Should().NotBe(1f, "the teacher's sigmoid (c, e) learns in stage 2");

@@ -253,7 +253,7 @@ public sealed class LossContractEngineTests : IDisposable
         using var store = onDisk ? new DiskSampleStore(Path.Combine(_directory, storeName + ".store"), 32) : null;
         var source = store is null ? new PreviousEpochSelfTeacher(32) : new PreviousEpochSelfTeacher(store);
         var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory } };
-        using var distiller = new Distiller(new[] { student }, new DrKdLoss(4, 0.9, source), options);
+        using var distiller = new Distiller(new[] { student }, Loss.DrKd(4, 0.9, source), options);
         if (cancel is not null)
         {
             distiller.Callbacks.Add(new CancelAfterSteps(cancel, cancelAtStep));

@@ -22,8 +22,8 @@ public sealed class MultiParticipantTests
 
     /// <summary>CE for each peer plus KL(peer || self) with the peer detached: Deep Mutual Learning for two networks.</summary>
     private static DistillationLoss MutualLoss() =>
-        new CrossEntropyLoss("a", name: "ce.a") + new CrossEntropyLoss("b", name: "ce.b")
-        + new KDLoss(1.0, student: "a", teacher: "b", name: "kl.a") + new KDLoss(1.0, student: "b", teacher: "a", name: "kl.b");
+        new CrossEntropyLoss("a", name: "ce-a") + new CrossEntropyLoss("b", name: "ce-b")
+        + new KDLoss(1.0, student: "a", teacher: "b", name: "kl-a") + new KDLoss(1.0, student: "b", teacher: "a", name: "kl-b");
 
     [Fact]
     public void Each_trained_participant_steps_with_its_own_optimiser_settings()
@@ -41,7 +41,7 @@ public sealed class MultiParticipantTests
         var gradA = Gradients(netA, () => nn.functional.cross_entropy(netA.call(x), y));
         var gradB = Gradients(netB, () => nn.functional.cross_entropy(netB.call(x), y));
 
-        var stage = new DistillationStage("joint", new CrossEntropyLoss("a", name: "ce.a") + new CrossEntropyLoss("b", name: "ce.b"))
+        var stage = new DistillationStage("joint", new CrossEntropyLoss("a", name: "ce-a") + new CrossEntropyLoss("b", name: "ce-b"))
         {
             Optimizer = Sgd(0.5),
             ParticipantOptimizers = new Dictionary<string, OptimizerOptions> { ["a"] = Sgd(0.1), ["b"] = Sgd(0.01) },
@@ -142,7 +142,7 @@ public sealed class MultiParticipantTests
         same.Should().Be(identical);
         if (identical)
         {
-            result.History.Should().OnlyContain(h => h.LossParts["ce.a"] == h.LossParts["ce.b"] && h.LossParts["kl.a"] == h.LossParts["kl.b"]);
+            result.History.Should().OnlyContain(h => h.LossParts["ce-a"] == h.LossParts["ce-b"] && h.LossParts["kl-a"] == h.LossParts["kl-b"]);
         }
     }
 

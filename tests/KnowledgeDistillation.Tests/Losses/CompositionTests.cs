@@ -69,9 +69,9 @@ public class CompositionTests
 
         var nested = (new KDLoss(4.0) + new CrossEntropyLoss()) + new LogitMatchingLoss();
         var sum = nested.Should().BeOfType<SumLoss>().Subject;
-        sum.Terms.Select(t => t.Name).Should().Equal("kd", "ce", "logit_mse");
+        sum.Terms.Select(t => t.Name).Should().Equal("kd", "ce", "logit-mse");
         var result = nested.Compute(context);
-        result.Parts.Keys.Should().BeEquivalentTo("kd", "ce", "logit_mse");
+        result.Parts.Keys.Should().BeEquivalentTo("kd", "ce", "logit-mse");
         Scalar(result.Total).Should().BeApproximately(result.Parts.Values.Sum(Scalar), 1e-12);
         nested.Name.Should().Be("total");
     }
@@ -149,9 +149,9 @@ public class CompositionTests
     {
         using var scope = torch.NewDisposeScope();
         var c = LossFixtures.Case("b4_k10");
-        var loss = new InfiniteTemperatureKDLoss(name: "x") + new LogitMatchingLoss(name: "x/logit_mse");
+        var loss = new InfiniteTemperatureKDLoss(name: "x") + new LogitMatchingLoss(name: "x.logit-mse");
         var act = () => loss.Compute(Context(Matrix(c.Student), Matrix(c.Teacher), null));
-        act.Should().Throw<InvalidOperationException>().WithMessage("*'x/logit_mse'*");
+        act.Should().Throw<InvalidOperationException>().WithMessage("*'x.logit-mse'*");
     }
 
     [Fact]

@@ -50,11 +50,12 @@ public class DrKdLossTests
         Scalar(CrossEntropyLoss.Value(z, y)).Should().BeApproximately(1.407606, 1e-6);
         Scalar(DrKdLoss.Value(z, z, y, temperature: 4, alpha: 0.9)).Should().BeApproximately(0.734594, 1e-6);
 
-        var loss = new DrKdLoss(temperature: 4, alpha: 0.9);
+        var loss = Loss.DrKd(temperature: 4, alpha: 0.9);
         var result = loss.Compute(Context(z, null, y));
         Scalar(result.Total).Should().BeApproximately(0.734594, 1e-6);
-        Scalar(result.Parts["drkd.ce"]).Should().BeApproximately(1.407606, 1e-6);
-        Scalar(result.Parts["drkd.kd"]).Should().BeApproximately(0.659815, 1e-6);
+        Scalar(result.Parts["ce"]).Should().BeApproximately(1.407606, 1e-6);
+        Scalar(result.Parts["drkd"]).Should().BeApproximately(0.659815, 1e-6);
+        Scalar(new DrKdLoss(temperature: 4).Compute(Context(z, null, y)).Total).Should().BeApproximately(0.659815, 1e-6, "the term alone is the KD part");
         Scalar(result.Parts["drkd.rectified"]).Should().Be(0.5, "one of two samples was swapped");
     }
 
@@ -64,10 +65,10 @@ public class DrKdLossTests
         using var scope = NewDisposeScope();
         var z = Matrix(new[] { new[] { 1.0, 2, 3 }, new[] { 3.0, 1, 2 }, new[] { -1.0, 5, 0.5 } });
         var y = Labels(2, 0, 1);
-        var (value, grad) = ValueAndGrad(z, s => new DrKdLoss(4, 0.9).Compute(Context(s, null, y)).Total);
+        var (value, grad) = ValueAndGrad(z, s => Loss.DrKd(4, 0.9).Compute(Context(s, null, y)).Total);
         value.Should().Be((1 - 0.9) * Scalar(CrossEntropyLoss.Value(z, y)), "the KD term is exactly zero");
-        var parts = new DrKdLoss(4, 0.9).Compute(Context(z, null, y)).Parts;
-        Scalar(parts["drkd.kd"]).Should().Be(0);
+        var parts = Loss.DrKd(4, 0.9).Compute(Context(z, null, y)).Parts;
+        Scalar(parts["drkd"]).Should().Be(0);
         Scalar(parts["drkd.rectified"]).Should().Be(0);
         var ce = Reference.CrossEntropyGrad(ToRows(z), new long[] { 2, 0, 1 });
         grad.ShouldBeClose(Map(ce, (_, _, v) => 0.1 * v), 1e-15, "gradient = 0.1 * CE gradient");
@@ -160,6 +161,24 @@ public class DrKdLossTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void The_recipe_total_equals_the_paper_objective_in_float64(string caseName)
+    {
+        // (1 - alpha) CE + alpha DR-KD term, built from two terms, equals the old single-class objective DrKdLoss.Value.
+        using var scope = NewDisposeScope();
+        var c = SelfDistillationFixtures.Case(caseName);
+        var z = Matrix(c.Student);
+        var y = Labels(c.Labels);
+        foreach (var e in c.Drkd)
+        {
+            var recipe = Recipes.DrKd(e.Temperature, e.Alpha);
+            var total = recipe.Stages.Single().Loss.Compute(Context(z, null, y)).Total;
+            total.dtype.Should().Be(ScalarType.Float64);
+            Scalar(total).ShouldBeClose(Scalar(DrKdLoss.Value(z, z, y, e.Temperature, e.Alpha)), 1e-12, $"recipe vs objective (T={e.Temperature}, alpha={e.Alpha})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public void Gradient_matches_the_hand_derived_formula(string caseName)
     {
         // dr-kd.md: dL/dz = (1 - alpha)(softmax(z) - onehot(y))/B + alpha (T/B)(softmax(z/T) - softmax(r/T)), r constant.
@@ -202,8 +221,8 @@ public class DrKdLossTests
         using var scope = NewDisposeScope();
         var z = Matrix(Example);
         var y = Labels(ExampleLabels);
-        FluentActions.Invoking(() => new DrKdLoss(alpha: 1.5)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "alpha");
-        FluentActions.Invoking(() => new DrKdLoss(alpha: -0.1)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "alpha");
+        FluentActions.Invoking(() => Loss.DrKd(alpha: 1.5)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "alpha");
+        FluentActions.Invoking(() => Loss.DrKd(alpha: -0.1)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "alpha");
         FluentActions.Invoking(() => new DrKdLoss(temperature: 0)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "temperature");
         FluentActions.Invoking(() => new DrKdLoss(temperature: double.NaN)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "temperature");
         FluentActions.Invoking(() => DrKdLoss.Value(z, z, y, temperature: -1)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "temperature");
@@ -218,7 +237,9 @@ public class DrKdLossTests
 }
 
 /// <summary>
-/// The loss contract for <see cref="DrKdLoss"/> (T = 4, α = 0.9) on the "random" PyTorch fixture. The self-teacher's logits
+/// The loss contract for the <see cref="DrKdLoss"/> term (T = 4) on the "random" PyTorch fixture. The fixture holds the
+/// paper's objective <c>(1 − α) CE + α KD</c> at α = 0.5 and 0.9; being linear in α, the two totals give the KD term
+/// (<c>KD = T(0.9) + 0.1 · (T(0.9) − T(0.5)) / 0.4</c>), all from PyTorch's values. The self-teacher's logits
 /// come from a "teacher" participant (not detached by the source), so the frozen fact checks DR-KD's own detach and finite
 /// differences of the total see the teacher held fixed, as the paper's gradient does.
 /// </summary>
@@ -226,11 +247,17 @@ public sealed class DrKdLossContractTests : LossContractTests
 {
     private static readonly SelfDistillationCase Fixture = SelfDistillationFixtures.Case("random");
 
-    protected override IDistillationLoss CreateLoss() => new DrKdLoss(4.0, 0.9, new TeacherParticipant());
+    protected override IDistillationLoss CreateLoss() => new DrKdLoss(4.0, new TeacherParticipant());
 
     protected override LossContractCase CreateCase(Device device) => LogitsCase(
-        device, [("student", Fixture.Student)], [("teacher", Fixture.Teacher)], Fixture.Labels,
-        expected: Fixture.Drkd.Single(e => e.Temperature == 4.0 && e.Alpha == 0.9).Value);
+        device, [("student", Fixture.Student)], [("teacher", Fixture.Teacher)], Fixture.Labels, expected: KdTerm());
+
+    private static double KdTerm()
+    {
+        var high = Fixture.Drkd.Single(e => e.Temperature == 4.0 && e.Alpha == 0.9).Value;
+        var low = Fixture.Drkd.Single(e => e.Temperature == 4.0 && e.Alpha == 0.5).Value;
+        return high + (0.1 * (high - low) / 0.4);
+    }
 
     protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student", "teacher"], readsLabels: true));
 

@@ -68,13 +68,13 @@ public class InheritanceExplorationEngineTests
         using var b = Student.FromModule(netB, "b", Feature);
         using var aeA = new FactorAutoencoder(8, 4);
         using var aeB = new FactorAutoencoder(8, 4);
-        var loss = IeDml.Loss(aeA, aeB, ChannelSplit.Natural(8), ChannelSplit.Random(8, 1), Feature, "a", "b", inheritanceWeight: 10, explorationWeight: 10);
+        var loss = Loss.IeDml(aeA, aeB, ChannelSplit.Natural(8), ChannelSplit.Random(8, 1), Feature, "a", "b", inheritanceWeight: 10, explorationWeight: 10);
         loss.TrainableModules.Should().HaveCount(4, "two encoder pairs and two autoencoders");
         loss.TrainableModules.Should().Contain(new nn.Module[] { aeA, aeB });
         var before = new[] { Snapshot(netA), Snapshot(netB), Snapshot(aeA), Snapshot(aeB) };
         var result = new Distiller(new IDistillationModel[] { a, b }, loss, new DistillerOptions { Epochs = 2, Seed = 7 }).Fit(new DataLoader(data, 16, seed: 8));
         result.History[^1].LossParts.Should().ContainKeys(
-            "ce_a", "ce_b", "kl_a", "kl_b", "ie_a", "ie_a.inherit", "ie_a.explore", "ie_a.reconstruct", "ie_b", "ie_b.reconstruct");
+            "ce-a", "ce-b", "kl-a", "kl-b", "ie-a", "ie-a.inherit", "ie-a.explore", "ie-a.reconstruct", "ie-b", "ie-b.reconstruct");
         result.History.Should().OnlyContain(r => double.IsFinite(r.Loss));
         var after = new[] { Snapshot(netA), Snapshot(netB), Snapshot(aeA), Snapshot(aeB) };
         for (var i = 0; i < 4; i++)

@@ -97,7 +97,7 @@ public class LogitMatchingLossTests
     {
         using var scope = torch.NewDisposeScope();
         var result = new LogitMatchingLoss().Compute(Context(Matrix(new[] { new[] { 1.0, 2, 3 } }), Matrix(new[] { new[] { 3.0, 2, 1.5 } }), null));
-        result.Parts.Keys.Should().Equal("logit_mse");
+        result.Parts.Keys.Should().Equal("logit-mse");
     }
 
     // ---- bad input -------------------------------------------------------------------------------------------

@@ -255,11 +255,11 @@ public class MutualLearningLossTests
         using var scope = torch.NewDisposeScope();
         var logits = new[] { Matrix(Z1), Matrix(Z2), Matrix(Z3) };
         var result = Loss.MutualLearning(new[] { "peer1", "peer2", "peer3" }, temperature: 2.0).Compute(CohortContext(logits, Y));
-        result.Parts.Keys.Should().BeEquivalentTo("ce.peer1", "ce.peer2", "ce.peer3", "dml.peer1", "dml.peer2", "dml.peer3", "dml");
+        result.Parts.Keys.Should().BeEquivalentTo("ce-peer1", "ce-peer2", "ce-peer3", "dml.peer1", "dml.peer2", "dml.peer3", "dml");
         var mutual = Scalar(result.Parts["dml"]);
         mutual.Should().BeApproximately(new[] { 1, 2, 3 }.Sum(i => Scalar(result.Parts[$"dml.peer{i}"])), 1e-12);
-        Scalar(result.Total).Should().BeApproximately(mutual + new[] { 1, 2, 3 }.Sum(i => Scalar(result.Parts[$"ce.peer{i}"])), 1e-12);
-        Scalar(result.Parts["ce.peer2"]).Should().BeApproximately(1.407606, 1e-6);
+        Scalar(result.Total).Should().BeApproximately(mutual + new[] { 1, 2, 3 }.Sum(i => Scalar(result.Parts[$"ce-peer{i}"])), 1e-12);
+        Scalar(result.Parts["ce-peer2"]).Should().BeApproximately(1.407606, 1e-6);
         new MutualLearningLoss(new[] { "a", "b" }, name: "mutual").Compute(Context(
             new Dictionary<string, ModelOutput> { ["a"] = new(Matrix(Z1)), ["b"] = new(Matrix(Z2)) }, null, 2)).Parts.Keys
             .Should().BeEquivalentTo("mutual.a", "mutual.b", "mutual");

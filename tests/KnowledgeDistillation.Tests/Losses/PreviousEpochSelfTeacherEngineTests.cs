@@ -21,12 +21,12 @@ public class PreviousEpochSelfTeacherEngineTests
         using var net = new Mlp(8, new[] { 16 }, numClasses: 3);
         using var student = Student.FromModule(net);
         using var source = new PreviousEpochSelfTeacher(data.Count);
-        var distiller = new Distiller(new[] { student }, new DrKdLoss(4, 0.9, source), new DistillerOptions { Epochs = 3, Seed = 1 });
+        var distiller = new Distiller(new[] { student }, Recipes.DrKd(4, 0.9, source), new DistillerOptions { Epochs = 3, Seed = 1 });
         var result = distiller.Fit(new DataLoader(data, 16, seed: 1), new DataLoader(data, 64, shuffle: false));
         source.Store.FilledCount.Should().Be(64);
         result.History.Should().HaveCount(3);
         result.History[^1].EvalMetrics["student"]["accuracy"].Should().BeGreaterThan(0.9);
-        result.History[^1].LossParts.Should().ContainKeys("drkd.ce", "drkd.kd", "drkd.rectified");
+        result.History[^1].LossParts.Should().ContainKeys("ce", "drkd", "drkd.rectified");
 
         // The stored logits are the student's last-epoch training logits: same arg-max as the trained model on most samples.
         using var noGrad = no_grad();

@@ -47,7 +47,7 @@ public class PreviousEpochSelfTeacherTests
     {
         using var scope = NewDisposeScope();
         using var source = new PreviousEpochSelfTeacher(sampleCount: 2);
-        var loss = new DrKdLoss(temperature: 4, alpha: 0.9, selfTeacher: source);
+        var loss = Loss.DrKd(temperature: 4, alpha: 0.9, selfTeacher: source);
         var y = new long[] { 2, 1 };
         var first = Matrix(new[] { new[] { 1.0, 2, 3 }, new[] { 3.0, 1, 2 } }, ScalarType.Float32, requiresGrad: true);
         var firstStep = Step(first, new long[] { 0, 1 }, y);

@@ -56,11 +56,11 @@ public class SemiOnlineLossTests
         using var scope = NewDisposeScope();
         var (_, result, _, _, _) = Run();
 
-        Scalar(result.Parts["sokd.bridge.ce"]).ShouldBeClose(0.895495, 1e-6, "CE_A");
-        Scalar(result.Parts["sokd.bridge.kd_teacher"]).ShouldBeClose(0.288072, 1e-6, "KD_T(z_A, z_T)");
-        Scalar(result.Parts["sokd.bridge.kd_student"]).ShouldBeClose(0.467553, 1e-6, "KD_T(z_A, z_S)");
-        Scalar(result.Parts["sokd.student.ce"]).ShouldBeClose(0.753109, 1e-6, "CE_S");
-        Scalar(result.Parts["sokd.student.kd_bridge"]).ShouldBeClose(0.465463, 1e-6, "KD_T(z_S, z_A)");
+        Scalar(result.Parts["sokd.bridge-ce"]).ShouldBeClose(0.895495, 1e-6, "CE_A");
+        Scalar(result.Parts["sokd.bridge-kd-teacher"]).ShouldBeClose(0.288072, 1e-6, "KD_T(z_A, z_T)");
+        Scalar(result.Parts["sokd.bridge-kd-student"]).ShouldBeClose(0.467553, 1e-6, "KD_T(z_A, z_S)");
+        Scalar(result.Parts["sokd.student-ce"]).ShouldBeClose(0.753109, 1e-6, "CE_S");
+        Scalar(result.Parts["sokd.student-kd-bridge"]).ShouldBeClose(0.465463, 1e-6, "KD_T(z_S, z_A)");
         Scalar(result.Total).ShouldBeClose(1.651120 + 1.218572, 1e-6, "L_A + L_S");
     }
 
@@ -112,7 +112,7 @@ public class SemiOnlineLossTests
         Tensor StudentObjective(string _)
         {
             var parts = loss.Compute(context).Parts;
-            return parts["sokd.student.ce"] + parts["sokd.student.kd_bridge"];
+            return parts["sokd.student-ce"] + parts["sokd.student-kd-bridge"];
         }
 
         GradientCheck.AssertMatchesFiniteDifferences(() => loss.Compute(context).Total, [("z_S", student)], tolerance: 1e-7, numeric: StudentObjective);
@@ -123,7 +123,7 @@ public class SemiOnlineLossTests
     {
         using var scope = NewDisposeScope();
         var (_, result, _, _, _) = Run(new SemiOnlineWeights { BridgeCrossEntropy = 0, BridgeFromTeacher = 0, BridgeFromStudent = 0 });
-        Scalar(result.Parts["sokd.student.kd_bridge"]).ShouldBeClose(Reference.KD(ZS, ZA, 4.0), 1e-12, "student term is KD from the bridge logits");
+        Scalar(result.Parts["sokd.student-kd-bridge"]).ShouldBeClose(Reference.KD(ZS, ZA, 4.0), 1e-12, "student term is KD from the bridge logits");
         Scalar(result.Total).ShouldBeClose(Reference.CrossEntropy(ZS, Y) + Reference.KD(ZS, ZA, 4.0), 1e-12, "CE + KD");
     }
 
@@ -172,9 +172,9 @@ public class SemiOnlineLossTests
         using var bridgeMap = map.call(teacherFeature);
         var expected = Scalar(AttentionTransfer.Value(studentMap.detach(), bridgeMap.detach()));
 
-        Scalar(result.Parts["sokd.student.at"]).ShouldBeClose(expected, 1e-12, "student AT term");
-        Scalar(result.Parts["sokd.bridge.at"]).ShouldBeClose(expected, 1e-12, "bridge AT term (symmetric value)");
-        result.Parts["sokd.student.at"].backward();
+        Scalar(result.Parts["sokd.student-at"]).ShouldBeClose(expected, 1e-12, "student AT term");
+        Scalar(result.Parts["sokd.bridge-at"]).ShouldBeClose(expected, 1e-12, "bridge AT term (symmetric value)");
+        result.Parts["sokd.student-at"].backward();
         studentMap.grad.Should().NotBeNull();
         bridge.parameters().All(p => p.grad is null || p.grad.abs().sum().item<double>() == 0).Should().BeTrue("the bridge's map is detached in the student's term");
     }
@@ -210,7 +210,7 @@ public class SemiOnlineLossTests
         teacherNet.parameters().Zip(teacherBefore).Should().OnlyContain(p => p.First.eq(p.Second).all().item<bool>());
         bridge.parameters().Zip(bridgeBefore).Should().Contain(p => !p.First.eq(p.Second).all().item<bool>());
         result.History[^1].EvalMetrics.Keys.Should().BeEquivalentTo(new[] { "student", "bridge" });
-        result.History[^1].LossParts.Keys.Should().Contain(new[] { "sokd.bridge.kd_teacher", "sokd.student.kd_bridge" });
+        result.History[^1].LossParts.Keys.Should().Contain(new[] { "sokd.bridge-kd-teacher", "sokd.student-kd-bridge" });
     }
 
     /// <summary>A teacher with a named feature ("body") feeding its head.</summary>

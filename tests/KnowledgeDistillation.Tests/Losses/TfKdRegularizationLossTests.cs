@@ -93,12 +93,14 @@ public class TfKdRegularizationLossTests
             paper.ShouldBeClose(e.Paper.Value, Float64Tolerance, $"paper {what}");
             paperGrad.ShouldBeClose(e.Paper.Grad, Float64Tolerance, $"paper gradient {what}");
 
-            var loss = new TfKdRegularizationLoss(e.CorrectProbability, e.Temperature, e.TotalAlpha, e.TotalMultiplier);
+            // The recipe (1 - alpha) CE + alpha term, built from two terms, equals the paper objective (fixture and static Value).
+            var loss = Recipes.TfKdReg(e.CorrectProbability, e.Temperature, e.TotalAlpha, e.TotalMultiplier).Stages.Single().Loss;
             var (total, totalGrad) = ValueAndGrad(Matrix(c.Student), z => loss.Compute(Context(z, null, y)).Total);
             total.ShouldBeClose(e.Total.Value, Float64Tolerance, $"total {what}");
             totalGrad.ShouldBeClose(e.Total.Grad, Float64Tolerance, $"total gradient {what}");
-            Scalar(TfKdRegularizationLoss.Value(Matrix(c.Student), y, e.CorrectProbability, e.Temperature, e.TotalAlpha, e.TotalMultiplier))
-                .ShouldBeClose(e.Total.Value, Float64Tolerance, $"static total {what}");
+            var objective = Scalar(TfKdRegularizationLoss.Value(Matrix(c.Student), y, e.CorrectProbability, e.Temperature, e.TotalAlpha, e.TotalMultiplier));
+            objective.ShouldBeClose(e.Total.Value, Float64Tolerance, $"static total {what}");
+            total.ShouldBeClose(objective, 1e-12, $"recipe vs objective {what}");
         }
     }
 
@@ -132,10 +134,11 @@ public class TfKdRegularizationLossTests
         using var scope = NewDisposeScope();
         var z = Matrix(Example);
         var y = Labels(ExampleLabels);
-        var result = new TfKdRegularizationLoss(0.9, 20, alpha: 0.25, multiplier: 3).Compute(Context(z, null, y));
-        Scalar(result.Parts["tfkd-reg.reg"]).Should().BeApproximately(0.049189, 1e-6);
-        Scalar(result.Parts["tfkd-reg.ce"]).Should().BeApproximately(Reference.CrossEntropy(Example, ExampleLabels), 1e-12);
-        Scalar(result.Total).Should().BeApproximately((0.75 * Reference.CrossEntropy(Example, ExampleLabels)) + (0.25 * 3 * Scalar(result.Parts["tfkd-reg.reg"])), 1e-12);
+        var result = Loss.TfKdReg(0.9, 20, alpha: 0.25, multiplier: 3).Compute(Context(z, null, y));
+        Scalar(result.Parts["tfkd-reg"]).Should().BeApproximately(3 * 0.049189, 3e-6, "the term is multiplier x regulariser");
+        Scalar(result.Parts["ce"]).Should().BeApproximately(Reference.CrossEntropy(Example, ExampleLabels), 1e-12);
+        Scalar(result.Total).Should().BeApproximately((0.75 * Reference.CrossEntropy(Example, ExampleLabels)) + (0.25 * Scalar(result.Parts["tfkd-reg"])), 1e-12);
+        Scalar(new TfKdRegularizationLoss(0.9, 20).Compute(Context(z, null, y)).Total).Should().BeApproximately(0.049189, 1e-6);
     }
 
     [Fact]
@@ -152,7 +155,7 @@ public class TfKdRegularizationLossTests
 
         FluentActions.Invoking(() => new TfKdRegularizationLoss(temperature: 0)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "temperature");
         FluentActions.Invoking(() => new TfKdRegularizationLoss(temperature: -2)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "temperature");
-        FluentActions.Invoking(() => new TfKdRegularizationLoss(alpha: 1.01)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "alpha");
+        FluentActions.Invoking(() => Loss.TfKdReg(alpha: 1.01)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "alpha");
         FluentActions.Invoking(() => new TfKdRegularizationLoss(multiplier: -1)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "multiplier");
         FluentActions.Invoking(() => new TfKdRegularizationLoss(form: (TfKdRegularizationForm)7)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "form");
         FluentActions.Invoking(() => TfKdRegularizationLoss.Regularizer(z, y, 0.9, 0)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "temperature");
@@ -164,16 +167,16 @@ public class TfKdRegularizationLossTests
     }
 }
 
-/// <summary>The loss contract for <see cref="TfKdRegularizationLoss"/> (a = 0.99, T = 20, α = 0.1, multiplier 10) on the "random" PyTorch fixture.</summary>
+/// <summary>The loss contract for the <see cref="TfKdRegularizationLoss"/> term (a = 0.99, T = 20, multiplier 1, the official code's form) on the "random" PyTorch fixture.</summary>
 public sealed class TfKdRegularizationLossContractTests : LossContractTests
 {
     private static readonly SelfDistillationCase Fixture = SelfDistillationFixtures.Case("random");
     private static readonly TfKdRegReference Entry = Fixture.TfkdReg.Single(e => e.CorrectProbability == 0.99 && e.Temperature == 20.0);
 
-    protected override IDistillationLoss CreateLoss() => new TfKdRegularizationLoss(Entry.CorrectProbability, Entry.Temperature, Entry.TotalAlpha, Entry.TotalMultiplier);
+    protected override IDistillationLoss CreateLoss() => new TfKdRegularizationLoss(Entry.CorrectProbability, Entry.Temperature);
 
     protected override LossContractCase CreateCase(Device device) =>
-        LogitsCase(device, [("student", Fixture.Student)], [], Fixture.Labels, expected: Entry.Total.Value);
+        LogitsCase(device, [("student", Fixture.Student)], [], Fixture.Labels, expected: Entry.Official.Value);
 
     protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student"], readsLabels: true));
 }

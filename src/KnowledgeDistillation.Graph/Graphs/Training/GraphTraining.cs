@@ -1,4 +1,5 @@
 using KnowledgeDistillation.Engine;
+using KnowledgeDistillation.Losses;
 using KnowledgeDistillation.Metrics;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -7,8 +8,8 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>
-/// Full-graph recipes on the core engine (<see cref="Distiller.Fit"/>): train a GNN teacher with masked
-/// cross-entropy, and distil stored teacher predictions into a <see cref="CpfStudent"/> with <see cref="CpfLoss"/>.
+/// Full-graph conveniences on the core engine (<see cref="Distiller.Fit"/>): run the recipes <c>Recipes.GnnTeacher</c>
+/// (masked cross-entropy) and <c>Recipes.Cpf</c> (stored teacher predictions into a <see cref="CpfStudent"/> with <see cref="CpfLoss"/>).
 /// Both use Adam, validation/test accuracy metrics, and early stopping with best-state restore.
 /// </summary>
 public static class GraphTraining
@@ -23,7 +24,7 @@ public static class GraphTraining
     {
         ArgumentNullException.ThrowIfNull(model);
         using var teacher = Teacher.FromModule(model, "teacher", trainable: true);
-        return Run(new IDistillationModel[] { teacher }, new MaskedCrossEntropyLoss("teacher"), "teacher", data, options, logger, cancellationToken);
+        return Run(new IDistillationModel[] { teacher }, Recipes.GnnTeacher("teacher"), "teacher", data, options, logger, cancellationToken);
     }
 
     /// <summary>
@@ -42,7 +43,7 @@ public static class GraphTraining
         ArgumentNullException.ThrowIfNull(teacher);
         using var t = Teacher.FromModule(teacher, "teacher");
         using var s = Student.FromModule(student, "student");
-        return Run(new IDistillationModel[] { t, s }, new CpfLoss("student", "teacher"), "student", data, options, logger, cancellationToken);
+        return Run(new IDistillationModel[] { t, s }, Recipes.Cpf("student", "teacher"), "student", data, options, logger, cancellationToken);
     }
 
     /// <summary>The graph metrics: accuracy on the validation and the test nodes.</summary>
@@ -50,7 +51,7 @@ public static class GraphTraining
 
     private static GraphRunResult Run(
         IDistillationModel[] participants,
-        IDistillationLoss loss,
+        DistillationRecipe recipe,
         string trainedName,
         GraphBatchSource data,
         GraphTrainingOptions? options,
@@ -64,7 +65,7 @@ public static class GraphTraining
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must be >= 1.");
         }
 
-        var distiller = new Distiller(participants, loss, new DistillerOptions
+        using var distiller = new Distiller(participants, recipe, new DistillerOptions
         {
             Epochs = options.MaxEpochs,
             Seed = options.Seed,

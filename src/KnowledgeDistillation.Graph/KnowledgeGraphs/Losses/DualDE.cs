@@ -3,8 +3,9 @@ using KnowledgeDistillation.Engine;
 namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
 
 /// <summary>
-/// DualDE's two-stage schedule as engine stages: stage 1 trains the student (and the soft-label sigmoids) against a frozen
-/// teacher; stage 2 trains the student and the teacher together, each toward the other (the paper's "dual influence").
+/// The names of DualDE's two stages (the recipe is <c>Recipes.DualDE</c>): stage 1 trains the student (and the soft-label
+/// sigmoids) against a frozen teacher; stage 2 trains the student and the teacher together, each toward the other (the
+/// paper's "dual influence").
 /// </summary>
 public static class DualDE
 {
@@ -14,7 +15,7 @@ public static class DualDE
     /// <summary>The second stage's name.</summary>
     public const string Stage2 = "dualde-stage2";
 
-    /// <summary>Builds the stages.</summary>
+    /// <summary>Builds the stages (see <c>Recipes.DualDE</c>).</summary>
     /// <param name="weights">The soft-label sigmoids, shared by both stages.</param>
     /// <param name="stage1Epochs">Epochs of stage 1, &gt;= 1.</param>
     /// <param name="stage2Epochs">Epochs of stage 2, &gt;= 0 (0 = stage 1 only).</param>
@@ -25,7 +26,7 @@ public static class DualDE
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
     /// <returns>One or two stages.</returns>
-    public static IReadOnlyList<DistillationStage> Stages(
+    internal static IReadOnlyList<DistillationStage> Stages(
         DualDEWeights weights,
         int stage1Epochs,
         int stage2Epochs,

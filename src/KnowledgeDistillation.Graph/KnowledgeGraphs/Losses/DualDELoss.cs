@@ -24,7 +24,8 @@ public sealed class DualDELoss : Losses.DistillationLoss
     /// <param name="trainWeights">Whether the engine trains the sigmoids (default true, as in the paper; false freezes them).</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
-    /// <param name="name">Reporting name (default "dualde").</param>
+    /// <param name="name">Reporting name (default "dualde"); parts "NAME.soft-student", "NAME.hard-student", "NAME.p-pos", "NAME.p-neg"
+    /// (+ "NAME.soft-teacher", "NAME.hard-teacher", "NAME.q-pos", "NAME.q-neg" in stage 2).</param>
     public DualDELoss(
         DualDEWeights weights,
         bool adjustTeacher = false,
@@ -143,10 +144,10 @@ public sealed class DualDELoss : Losses.DistillationLoss
             SelfAdversarialLoss.PositiveTerm(sPos), SelfAdversarialLoss.NegativeTerm(sNeg, w));
         var parts = new Dictionary<string, Tensor>
         {
-            ["soft_student"] = softS,
-            ["hard_student"] = hardS,
-            ["p_pos"] = pPos.detach().mean(),
-            ["p_neg"] = pNeg.detach().mean(),
+            [$"{Name}.soft-student"] = softS,
+            [$"{Name}.hard-student"] = hardS,
+            [$"{Name}.p-pos"] = pPos.detach().mean(),
+            [$"{Name}.p-neg"] = pNeg.detach().mean(),
         };
         var total = softS + hardS;
         if (AdjustTeacher)
@@ -157,10 +158,10 @@ public sealed class DualDELoss : Losses.DistillationLoss
             var (softT, hardT) = Objective(
                 dPos, dNeg, qPos, qNeg,
                 SelfAdversarialLoss.PositiveTerm(tPos), SelfAdversarialLoss.NegativeTerm(tNeg, wT));
-            parts["soft_teacher"] = softT;
-            parts["hard_teacher"] = hardT;
-            parts["q_pos"] = qPos.detach().mean();
-            parts["q_neg"] = qNeg.detach().mean();
+            parts[$"{Name}.soft-teacher"] = softT;
+            parts[$"{Name}.hard-teacher"] = hardT;
+            parts[$"{Name}.q-pos"] = qPos.detach().mean();
+            parts[$"{Name}.q-neg"] = qNeg.detach().mean();
             total = total + softT + hardT;
         }
         parts[Name] = total;

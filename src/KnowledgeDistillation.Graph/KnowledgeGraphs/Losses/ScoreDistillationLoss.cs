@@ -14,8 +14,8 @@ public sealed class ScoreDistillationLoss : Losses.DistillationLoss
     /// <param name="teacher">The teacher's participant name.</param>
     /// <param name="adversarialTemperature">α &gt; 0 for pooling negatives, or <c>null</c> for a plain mean (default 1).</param>
     /// <param name="detachTeacher">Whether no gradient reaches the teacher (default true).</param>
-    /// <param name="name">Reporting name (default "score_kd").</param>
-    public ScoreDistillationLoss(string student = "student", string teacher = "teacher", double? adversarialTemperature = 1.0, bool detachTeacher = true, string name = "score_kd")
+    /// <param name="name">Reporting name (default "score-kd").</param>
+    public ScoreDistillationLoss(string student = "student", string teacher = "teacher", double? adversarialTemperature = 1.0, bool detachTeacher = true, string name = "score-kd")
         : base(name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(student);

@@ -55,3 +55,16 @@ public sealed class CrossEntropyLoss : DistillationLoss
             ? labelSmoothing
             : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "'labelSmoothing' must be in [0, 1).");
 }
+
+public static partial class Loss
+{
+    /// <summary>
+    /// Cross-entropy with the labels, with optional label smoothing (Szegedy et al. 2016, "Rethinking the Inception
+    /// Architecture for Computer Vision", CVPR). Reports "NAME".
+    /// </summary>
+    /// <param name="participant">Whose logits to train.</param>
+    /// <param name="labelSmoothing">Label-smoothing epsilon in [0, 1).</param>
+    /// <param name="name">Reporting name (use "ce-&lt;participant&gt;" for one per peer).</param>
+    public static CrossEntropyLoss CrossEntropy(string participant = "student", double labelSmoothing = 0.0, string name = "ce") =>
+        new(participant, labelSmoothing, name);
+}

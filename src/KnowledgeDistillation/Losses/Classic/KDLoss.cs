@@ -56,3 +56,18 @@ public sealed class KDLoss : StudentTeacherLoss
         return new LossResult(Name, Value(student, teacher, Temperature));
     }
 }
+
+public static partial class Loss
+{
+    /// <summary>
+    /// Hinton, Vinyals and Dean (2015), "Distilling the Knowledge in a Neural Network" (NIPS Deep Learning Workshop, arXiv
+    /// 1503.02531): the T²-scaled KL term alone. Reports "NAME". The usual mixture with CE is <see cref="Hinton"/>.
+    /// </summary>
+    /// <param name="temperature">Softmax temperature T &gt; 0.</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits.</param>
+    /// <param name="name">Reporting name.</param>
+    public static KDLoss KD(double temperature = 4.0, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd") =>
+        new(temperature, student, teacher, detachTeacher, name);
+}

@@ -1,7 +1,15 @@
 namespace KnowledgeDistillation.Losses;
 
-/// <summary>Factory helpers for composing losses in code.</summary>
-public static class Loss
+/// <summary>
+/// The catalogue of loss terms and the helpers that compose them. Every term class has one factory here, added by the
+/// term's own file (<c>Loss.CrossEntropy</c>, <c>Loss.KD</c>, <c>Loss.RectifiedKD</c>, ...; the Graph package adds its terms
+/// as static extension members, so they appear here too when its namespace is imported); a single-stage method's whole
+/// objective is here as well (<see cref="Hinton"/>, <c>Loss.DrKd</c>, <c>Loss.TfKdReg</c>, <see cref="MutualLearning"/>,
+/// <c>Loss.IeDml</c>), composable with <c>*</c> and <c>+</c>. Whole methods, stages included, are in <see cref="Recipes"/>.
+/// Naming: a term reports its value under its name (lower-case words joined by '-', e.g. "kd-inf", "ce-peer1") and its
+/// sub-parts as "name.sub"; a sum rejects two terms of one name.
+/// </summary>
+public static partial class Loss
 {
     /// <summary>Wraps any <see cref="IDistillationLoss"/> so it composes with <c>*</c> and <c>+</c>.</summary>
     /// <param name="loss">The loss.</param>
@@ -26,8 +34,9 @@ public static class Loss
     public static DistillationLoss Scheduled(Func<int, double> weightForEpoch, IDistillationLoss loss) => new WeightedLoss(weightForEpoch, loss);
 
     /// <summary>
-    /// Hinton et al.'s objective in the common convention: <c>(1 - alpha) * CE + alpha * KD(T)</c>,
-    /// with the KD term scaled by T² and reduced as a batch mean.
+    /// Hinton, Vinyals and Dean (2015), "Distilling the Knowledge in a Neural Network" (NIPS Deep Learning Workshop,
+    /// arXiv 1503.02531), in the common convention: <c>(1 - alpha) * CE + alpha * KD(T)</c>, with the KD term scaled by
+    /// T² and reduced as a batch mean. Parts "ce" and "kd".
     /// </summary>
     /// <param name="temperature">Softmax temperature T &gt; 0 (4 is the usual CIFAR setting).</param>
     /// <param name="alpha">Weight of the distillation term, in [0, 1].</param>
@@ -40,8 +49,8 @@ public static class Loss
     }
 
     /// <summary>
-    /// Deep Mutual Learning (Zhang et al. 2018) for a cohort: one cross-entropy per peer (reported as "ce.&lt;peer&gt;") plus
-    /// a <see cref="MutualLearningLoss"/> ("dml"), so the total is <c>Σ_k L_Θk</c> and one backward pass gives every peer
+    /// Zhang, Xiang, Hospedales and Lu (2018), "Deep Mutual Learning" (CVPR), for a cohort: one cross-entropy per peer
+    /// (reported as "ce-&lt;peer&gt;") plus a <see cref="MutualLearningLoss"/> ("dml", parts "dml.&lt;peer&gt;"), so the total is <c>Σ_k L_Θk</c> and one backward pass gives every peer
     /// the gradient of its own objective (the simultaneous update; make every peer trainable).
     /// </summary>
     /// <param name="peers">The cohort's participant names: at least two, distinct.</param>
@@ -51,6 +60,6 @@ public static class Loss
     public static DistillationLoss MutualLearning(IReadOnlyList<string> peers, double temperature = 1.0, MutualLearningTarget target = MutualLearningTarget.PerPeer)
     {
         var mutual = new MutualLearningLoss(peers, temperature, target);
-        return Sum(mutual.Peers.Select(p => (IDistillationLoss)new CrossEntropyLoss(p, name: $"ce.{p}")).Append(mutual).ToArray());
+        return Sum(mutual.Peers.Select(p => (IDistillationLoss)new CrossEntropyLoss(p, name: $"ce-{p}")).Append(mutual).ToArray());
     }
 }

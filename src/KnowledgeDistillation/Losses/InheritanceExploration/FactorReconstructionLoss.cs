@@ -79,3 +79,17 @@ public sealed class FactorReconstructionLoss : DistillationLoss
         return new LossResult(Name, Value(feature, Autoencoder.call(feature)));
     }
 }
+
+public static partial class Loss
+{
+    /// <summary>
+    /// IE-KD's stage-1 term (Huang et al. 2021, "Revisiting Knowledge Distillation: An Inheritance and Exploration
+    /// Framework", CVPR, arXiv 2107.00181): an autoencoder learns to reconstruct a participant's feature. Reports "NAME".
+    /// </summary>
+    /// <param name="autoencoder">The autoencoder to train.</param>
+    /// <param name="feature">The feature name of the map to reconstruct.</param>
+    /// <param name="participant">The participant whose feature is reconstructed.</param>
+    /// <param name="name">Reporting name.</param>
+    public static FactorReconstructionLoss FactorReconstruction(FactorAutoencoder autoencoder, string feature, string participant = "teacher", string name = "reconstruct") =>
+        new(autoencoder, feature, participant, name);
+}

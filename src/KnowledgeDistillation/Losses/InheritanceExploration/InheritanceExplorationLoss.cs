@@ -184,3 +184,39 @@ public sealed class InheritanceExplorationLoss : DistillationLoss
         Guard.SameDevice(studentMap, studentWhat, teacherMap, teacherWhat);
     }
 }
+
+public static partial class Loss
+{
+    /// <summary>
+    /// IE-KD's term (Huang et al. 2021, "Revisiting Knowledge Distillation: An Inheritance and Exploration Framework",
+    /// CVPR, arXiv 2107.00181): inheritance and exploration of the teacher's autoencoder factor. Reports "NAME",
+    /// "NAME.inherit", "NAME.explore" (+ "NAME.reconstruct" when online).
+    /// </summary>
+    /// <param name="teacherAutoencoder">The teacher's autoencoder.</param>
+    /// <param name="split">The student's channel split.</param>
+    /// <param name="studentFeature">The student's feature name.</param>
+    /// <param name="teacherFeature">The teacher's feature name; <c>null</c> uses <paramref name="studentFeature"/>.</param>
+    /// <param name="inheritanceWeight">λ_inh &gt;= 0.</param>
+    /// <param name="explorationWeight">λ_exp &gt;= 0.</param>
+    /// <param name="exploration">The exploration dis-similarity.</param>
+    /// <param name="autoencoderMode">Frozen (IE-KD) or trained online (IE-DML).</param>
+    /// <param name="reconstructionWeight">λ_rec &gt;= 0 (online mode).</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's (or peer's) participant name.</param>
+    /// <param name="name">Reporting name.</param>
+    public static InheritanceExplorationLoss InheritanceExploration(
+        FactorAutoencoder teacherAutoencoder,
+        ChannelSplit split,
+        string studentFeature,
+        string? teacherFeature = null,
+        double inheritanceWeight = 1.0,
+        double explorationWeight = 1.0,
+        ExplorationForm exploration = ExplorationForm.NegativeL1,
+        TeacherAutoencoderMode autoencoderMode = TeacherAutoencoderMode.Frozen,
+        double reconstructionWeight = 1.0,
+        string student = "student",
+        string teacher = "teacher",
+        string name = "ie") =>
+        new(teacherAutoencoder, split, studentFeature, teacherFeature, inheritanceWeight, explorationWeight, exploration, autoencoderMode,
+            reconstructionWeight, student, teacher, name);
+}

@@ -9,7 +9,7 @@ namespace KnowledgeDistillation.Losses;
 /// It equals logit matching minus <c>½ mean(d)²</c>, so it ignores a constant shift of the student's logits,
 /// and coincides with <see cref="LogitMatchingLoss"/> when student and teacher logits have equal class means
 /// (equal-mean initialisation). Besides its value it reports, for analysis, the plain logit-matching value
-/// (<c>{name}/logit_mse</c>) and the mean-gap term <c>½ mean(d)²</c> (<c>{name}/mean_gap</c>), whose batch mean
+/// (<c>{name}.logit-mse</c>) and the mean-gap term <c>½ mean(d)²</c> (<c>{name}.mean-gap</c>), whose batch mean
 /// is zero exactly when the equal-mean condition holds.
 /// </summary>
 public sealed class InfiniteTemperatureKDLoss : StudentTeacherLoss
@@ -17,9 +17,9 @@ public sealed class InfiniteTemperatureKDLoss : StudentTeacherLoss
     /// <summary>Creates the loss.</summary>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
-    /// <param name="name">Reporting name (default "kd_inf").</param>
+    /// <param name="name">Reporting name (default "kd-inf").</param>
     /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (default true).</param>
-    public InfiniteTemperatureKDLoss(string student = "student", string teacher = "teacher", string name = "kd_inf", bool detachTeacher = true)
+    public InfiniteTemperatureKDLoss(string student = "student", string teacher = "teacher", string name = "kd-inf", bool detachTeacher = true)
         : base(name, student, teacher, detachTeacher)
     {
     }
@@ -57,9 +57,24 @@ public sealed class InfiniteTemperatureKDLoss : StudentTeacherLoss
         var parts = new Dictionary<string, Tensor>
         {
             [Name] = value,
-            [$"{Name}/logit_mse"] = LogitMatchingLoss.Value(student.detach(), teacher.detach()),
-            [$"{Name}/mean_gap"] = MeanGap(student.detach(), teacher.detach()).square().mean() / 2.0,
+            [$"{Name}.logit-mse"] = LogitMatchingLoss.Value(student.detach(), teacher.detach()),
+            [$"{Name}.mean-gap"] = MeanGap(student.detach(), teacher.detach()).square().mean() / 2.0,
         };
         return new LossResult(value, parts);
     }
+}
+
+public static partial class Loss
+{
+    /// <summary>
+    /// The T → ∞ limit of T²-scaled KD (Chen et al., "Exploring the Connection between Knowledge Distillation and Logits
+    /// Matching", arXiv 2109.06458; the limit itself is in Hinton et al. 2015, §2.1). Reports "NAME", "NAME.logit-mse" and
+    /// "NAME.mean-gap".
+    /// </summary>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    /// <param name="name">Reporting name.</param>
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits.</param>
+    public static InfiniteTemperatureKDLoss InfiniteTemperatureKD(string student = "student", string teacher = "teacher", string name = "kd-inf", bool detachTeacher = true) =>
+        new(student, teacher, name, detachTeacher);
 }

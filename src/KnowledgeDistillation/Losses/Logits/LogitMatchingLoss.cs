@@ -12,9 +12,9 @@ public sealed class LogitMatchingLoss : StudentTeacherLoss
     /// <summary>Creates the loss.</summary>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
-    /// <param name="name">Reporting name (default "logit_mse").</param>
+    /// <param name="name">Reporting name (default "logit-mse").</param>
     /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (default true).</param>
-    public LogitMatchingLoss(string student = "student", string teacher = "teacher", string name = "logit_mse", bool detachTeacher = true)
+    public LogitMatchingLoss(string student = "student", string teacher = "teacher", string name = "logit-mse", bool detachTeacher = true)
         : base(name, student, teacher, detachTeacher)
     {
     }
@@ -39,4 +39,18 @@ public sealed class LogitMatchingLoss : StudentTeacherLoss
         var (student, teacher) = Logits(context);
         return new LossResult(Name, Value(student, teacher));
     }
+}
+
+public static partial class Loss
+{
+    /// <summary>
+    /// Logit matching (Ba and Caruana 2014, "Do Deep Nets Really Need to be Deep?", NIPS): squared error between student
+    /// and teacher logits. Reports "NAME".
+    /// </summary>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    /// <param name="name">Reporting name.</param>
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits.</param>
+    public static LogitMatchingLoss LogitMatching(string student = "student", string teacher = "teacher", string name = "logit-mse", bool detachTeacher = true) =>
+        new(student, teacher, name, detachTeacher);
 }

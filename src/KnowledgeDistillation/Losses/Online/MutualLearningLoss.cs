@@ -157,3 +157,17 @@ public sealed class MutualLearningLoss : DistillationLoss
             ? target
             : throw new ArgumentOutOfRangeException(nameof(target), target, $"'target' must be one of {string.Join(", ", Enum.GetNames<MutualLearningTarget>())}.");
 }
+
+public static partial class Loss
+{
+    /// <summary>
+    /// Deep Mutual Learning's mutual term (Zhang, Xiang, Hospedales and Lu 2018, "Deep Mutual Learning", CVPR): each peer's
+    /// KL towards the detached others. Reports "NAME" and "NAME.&lt;peer&gt;". The whole objective is <see cref="MutualLearning"/>.
+    /// </summary>
+    /// <param name="peers">The cohort's participant names: at least two, distinct.</param>
+    /// <param name="temperature">Softmax temperature T &gt; 0 (the paper: 1).</param>
+    /// <param name="target">Each peer matches every other peer (default) or the mean of their distributions.</param>
+    /// <param name="name">Reporting name.</param>
+    public static MutualLearningLoss MutualKL(IReadOnlyList<string> peers, double temperature = 1.0, MutualLearningTarget target = MutualLearningTarget.PerPeer, string name = "dml") =>
+        new(peers, temperature, target, name);
+}

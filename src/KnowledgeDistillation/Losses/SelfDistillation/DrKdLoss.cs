@@ -1,35 +1,32 @@
+using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Internal;
 using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Losses;
 
 /// <summary>
-/// Amik et al. (2022), "Dynamic Rectification Knowledge Distillation" (DR-KD, arXiv 2201.11319): the student is its own
-/// teacher; where the self-teacher's arg-max is wrong, its logits of the predicted and the true class are swapped
-/// (rectified) before the usual KD loss: <c>(1 − α) CE(z, y) + α T² KL(softmax(r/T) ‖ softmax(z/T))</c>, batch mean.
+/// The distillation term of Amik et al. (2022), "Dynamic Rectification Knowledge Distillation" (DR-KD, arXiv 2201.11319):
+/// the student is its own teacher; where the self-teacher's arg-max is wrong, its logits of the predicted and the true
+/// class are swapped (rectified) before the usual KD term: <c>T² KL(softmax(r/T) ‖ softmax(z/T))</c>, batch mean. The
+/// paper's objective <c>(1 − α) CE(z, y) + α · this</c> is <see cref="Loss.DrKd"/> (or <see cref="Recipes.DrKd"/>).
 /// </summary>
 public sealed class DrKdLoss : DistillationLoss
 {
-    /// <summary>Creates the loss.</summary>
+    /// <summary>Creates the term.</summary>
     /// <param name="temperature">Softmax temperature T &gt; 0.</param>
-    /// <param name="alpha">Weight of the KD term in [0, 1]; CE gets 1 − alpha.</param>
     /// <param name="selfTeacher">Where the self-teacher's logits come from; default <see cref="DynamicSelfTeacher"/> (no extra cost, as the paper claims).</param>
     /// <param name="student">The student's participant name.</param>
-    /// <param name="name">Reporting name (default "drkd"); parts "NAME.ce", "NAME.kd" and the diagnostic "NAME.rectified" (fraction of swapped samples).</param>
-    public DrKdLoss(double temperature = 4.0, double alpha = 0.9, ISelfTeacherSource? selfTeacher = null, string student = "student", string name = "drkd")
+    /// <param name="name">Reporting name (default "drkd"); diagnostic part "NAME.rectified" (fraction of swapped samples).</param>
+    public DrKdLoss(double temperature = 4.0, ISelfTeacherSource? selfTeacher = null, string student = "student", string name = "drkd")
         : base(name)
     {
         Temperature = Guard.Positive(temperature, nameof(temperature));
-        Alpha = Guard.InRange(alpha, 0, 1, nameof(alpha));
         SelfTeacher = selfTeacher ?? DynamicSelfTeacher.Instance;
         Student = Guard.Name(student, nameof(student));
     }
 
     /// <summary>The softmax temperature.</summary>
     public double Temperature { get; }
-
-    /// <summary>The weight of the KD term.</summary>
-    public double Alpha { get; }
 
     /// <summary>The self-teacher's source.</summary>
     public ISelfTeacherSource SelfTeacher { get; }
@@ -65,6 +62,7 @@ public sealed class DrKdLoss : DistillationLoss
     }
 
     /// <summary>
+    /// The paper's whole objective (the reference <see cref="Loss.DrKd"/> reproduces):
     /// <c>(1 − α) CE(z, y) + α T² / B Σ_i KL(softmax(r_i/T) ‖ softmax(z_i/T))</c> with <c>r = Rectify(teacherLogits, y)</c>
     /// (a constant). Gradient w.r.t. z: <c>(1 − α)(softmax(z) − onehot(y))/B + α (T/B)(softmax(z/T) − softmax(r/T))</c>.
     /// </summary>
@@ -109,31 +107,33 @@ public sealed class DrKdLoss : DistillationLoss
         ArgumentNullException.ThrowIfNull(context);
         var student = context.Output(Student).RequireLogits(Student);
         var teacher = SelfTeacher.TeacherLogits(context, student);
-        var (ce, kd, rectified) = Parts(student, teacher, context.Batch.RequireTargets(), Temperature, Alpha);
-        var total = ((1 - Alpha) * ce) + (Alpha * kd);
-        return new LossResult(total, new Dictionary<string, Tensor>
+        var (kd, rectified) = Term(student, teacher, context.Batch.RequireTargets(), Temperature);
+        return new LossResult(kd, new Dictionary<string, Tensor>
         {
-            [Name] = total,
-            [$"{Name}.ce"] = ce.detach(),
-            [$"{Name}.kd"] = kd.detach(),
+            [Name] = kd,
             [$"{Name}.rectified"] = rectified,
         });
     }
 
     private static (Tensor Ce, Tensor Kd, Tensor Rectified) Parts(Tensor studentLogits, Tensor teacherLogits, Tensor targets, double temperature, double alpha)
     {
+        Guard.InRange(alpha, 0, 1, nameof(alpha));
+        var (kd, rectified) = Term(studentLogits, teacherLogits, targets, temperature);
+        return (CrossEntropyLoss.Value(studentLogits, targets), kd, rectified);
+    }
+
+    private static (Tensor Kd, Tensor Rectified) Term(Tensor studentLogits, Tensor teacherLogits, Tensor targets, double temperature)
+    {
         ArgumentNullException.ThrowIfNull(studentLogits);
         ArgumentNullException.ThrowIfNull(teacherLogits);
         ArgumentNullException.ThrowIfNull(targets);
         Guard.Positive(temperature, nameof(temperature));
-        Guard.InRange(alpha, 0, 1, nameof(alpha));
         CheckLogits(studentLogits, nameof(studentLogits));
         Guard.MatchingLogits(studentLogits, nameof(studentLogits), teacherLogits, nameof(teacherLogits));
         var rectified = Rectify(teacherLogits, targets);
         var swappedFraction = rectified.ne(teacherLogits.detach()).any(1).to(ScalarType.Float64).mean();
-        var ce = CrossEntropyLoss.Value(studentLogits, targets);
         var kd = KDLoss.Value(studentLogits, rectified, temperature);
-        return (ce, kd, swappedFraction);
+        return (kd, swappedFraction);
     }
 
     private static void CheckLogits(Tensor logits, string what)
@@ -144,4 +144,46 @@ public sealed class DrKdLoss : DistillationLoss
             throw new ArgumentException($"{what} must have at least 2 classes (K >= 2); got {Guard.Shape(logits)}.", what);
         }
     }
+}
+
+public static partial class Loss
+{
+    /// <summary>
+    /// DR-KD's term (Amik et al. 2022, "Dynamic Rectification Knowledge Distillation", arXiv 2201.11319): KD from the
+    /// student's rectified self-teacher. Reports "NAME" and "NAME.rectified".
+    /// </summary>
+    /// <param name="temperature">Softmax temperature T &gt; 0.</param>
+    /// <param name="selfTeacher">Where the self-teacher's logits come from (default the dynamic teacher).</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="name">Reporting name.</param>
+    public static DrKdLoss RectifiedKD(double temperature = 4.0, ISelfTeacherSource? selfTeacher = null, string student = "student", string name = "drkd") =>
+        new(temperature, selfTeacher, student, name);
+
+    /// <summary>
+    /// DR-KD's objective (Amik et al. 2022, "Dynamic Rectification Knowledge Distillation", arXiv 2201.11319):
+    /// <c>(1 − α) CE(z, y) + α · <see cref="RectifiedKD"/></c>. Parts "ce", "drkd", "drkd.rectified".
+    /// </summary>
+    /// <param name="temperature">Softmax temperature T &gt; 0.</param>
+    /// <param name="alpha">Weight of the KD term in [0, 1]; CE gets 1 − alpha.</param>
+    /// <param name="selfTeacher">Where the self-teacher's logits come from (default the dynamic teacher).</param>
+    /// <param name="student">The student's participant name.</param>
+    public static DistillationLoss DrKd(double temperature = 4.0, double alpha = 0.9, ISelfTeacherSource? selfTeacher = null, string student = "student")
+    {
+        Guard.InRange(alpha, 0, 1, nameof(alpha));
+        return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new DrKdLoss(temperature, selfTeacher, student);
+    }
+}
+
+public static partial class Recipes
+{
+    /// <summary>
+    /// DR-KD (Amik et al. 2022, "Dynamic Rectification Knowledge Distillation", arXiv 2201.11319): one stage of
+    /// <see cref="Loss.DrKd"/>; the only participant is the student.
+    /// </summary>
+    /// <param name="temperature">Softmax temperature T &gt; 0.</param>
+    /// <param name="alpha">Weight of the KD term in [0, 1].</param>
+    /// <param name="selfTeacher">Where the self-teacher's logits come from (default the dynamic teacher).</param>
+    /// <param name="student">The student's participant name.</param>
+    public static DistillationRecipe DrKd(double temperature = 4.0, double alpha = 0.9, ISelfTeacherSource? selfTeacher = null, string student = "student") =>
+        DistillationRecipe.FromLoss("drkd", Loss.DrKd(temperature, alpha, selfTeacher, student));
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -5,25 +6,24 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Losses;
 
 /// <summary>
-/// Yuan et al. (CVPR 2020), "Revisiting Knowledge Distillation via Label Smoothing Regularization", Tf-KD_reg: the
-/// student distils from a hand-made virtual teacher that puts probability a on the true class and (1 − a)/(K − 1)
-/// on every other: <c>(1 − α) CE(z, y) + α · multiplier · KL-term</c> (see <see cref="TfKdRegularizationForm"/>).
-/// Defaults follow the official code's ResNet18/CIFAR-100 setting (a = 0.99, T = 20, α = 0.1) with multiplier 1.
+/// The virtual-teacher term of Yuan et al. (CVPR 2020), "Revisiting Knowledge Distillation via Label Smoothing
+/// Regularization", Tf-KD_reg: the student distils from a hand-made virtual teacher that puts probability a on the true
+/// class and (1 − a)/(K − 1) on every other: <c>multiplier · KL-term</c> (see <see cref="TfKdRegularizationForm"/>). The
+/// paper's objective <c>(1 − α) CE(z, y) + α · this</c> is <see cref="Loss.TfKdReg"/> (or <see cref="Recipes.TfKdReg"/>).
+/// Defaults follow the official code's ResNet18/CIFAR-100 setting (a = 0.99, T = 20) with multiplier 1.
 /// </summary>
 public sealed class TfKdRegularizationLoss : DistillationLoss
 {
-    /// <summary>Creates the loss.</summary>
+    /// <summary>Creates the term.</summary>
     /// <param name="correctProbability">The virtual teacher's probability a of the true class, in (0, 1).</param>
     /// <param name="temperature">T &gt; 0.</param>
-    /// <param name="alpha">Weight of the virtual-teacher term in [0, 1]; CE gets 1 − alpha.</param>
-    /// <param name="multiplier">Extra finite scale &gt;= 0 of the virtual-teacher term (the official configs use 1, 50 or 100 with K = 100).</param>
+    /// <param name="multiplier">Extra finite scale &gt;= 0 of the term (the official configs use 1, 50 or 100 with K = 100).</param>
     /// <param name="form">The official code's form (default) or the paper's.</param>
     /// <param name="student">The student's participant name.</param>
-    /// <param name="name">Reporting name (default "tfkd-reg"); parts "NAME.ce" and "NAME.reg".</param>
+    /// <param name="name">Reporting name (default "tfkd-reg").</param>
     public TfKdRegularizationLoss(
         double correctProbability = 0.99,
         double temperature = 20.0,
-        double alpha = 0.1,
         double multiplier = 1.0,
         TfKdRegularizationForm form = TfKdRegularizationForm.OfficialCode,
         string student = "student",
@@ -32,7 +32,6 @@ public sealed class TfKdRegularizationLoss : DistillationLoss
     {
         CorrectProbability = CheckProbability(correctProbability);
         Temperature = Guard.Positive(temperature, nameof(temperature));
-        Alpha = Guard.InRange(alpha, 0, 1, nameof(alpha));
         Multiplier = Guard.NonNegative(multiplier, nameof(multiplier));
         Form = Enum.IsDefined(form) ? form : throw new ArgumentOutOfRangeException(nameof(form), form, "Unknown Tf-KD_reg form.");
         Student = Guard.Name(student, nameof(student));
@@ -43,9 +42,6 @@ public sealed class TfKdRegularizationLoss : DistillationLoss
 
     /// <summary>The temperature.</summary>
     public double Temperature { get; }
-
-    /// <summary>The weight of the virtual-teacher term.</summary>
-    public double Alpha { get; }
 
     /// <summary>The extra scale of the virtual-teacher term.</summary>
     public double Multiplier { get; }
@@ -120,7 +116,7 @@ public sealed class TfKdRegularizationLoss : DistillationLoss
         return (logTarget.exp() * (logTarget - logStudent)).sum() / batch;
     }
 
-    /// <summary><c>(1 − α) CE(z, y) + α · multiplier · Regularizer(z, y, a, T, form)</c>.</summary>
+    /// <summary>The paper's whole objective (the reference <see cref="Loss.TfKdReg"/> reproduces): <c>(1 − α) CE(z, y) + α · multiplier · Regularizer(z, y, a, T, form)</c>.</summary>
     /// <param name="studentLogits">Student logits [B, K].</param>
     /// <param name="targets">Labels, int64 [B].</param>
     /// <param name="correctProbability">a in (0, 1).</param>
@@ -147,17 +143,89 @@ public sealed class TfKdRegularizationLoss : DistillationLoss
         ArgumentNullException.ThrowIfNull(context);
         var logits = context.Output(Student).RequireLogits(Student);
         var targets = context.Batch.RequireTargets();
-        var regularizer = Regularizer(logits, targets, CorrectProbability, Temperature, Form);
-        var ce = CrossEntropyLoss.Value(logits, targets);
-        var total = ((1 - Alpha) * ce) + (Alpha * Multiplier * regularizer);
-        return new LossResult(total, new Dictionary<string, Tensor>
-        {
-            [Name] = total,
-            [$"{Name}.ce"] = ce.detach(),
-            [$"{Name}.reg"] = regularizer.detach(),
-        });
+        return new LossResult(Name, Multiplier * Regularizer(logits, targets, CorrectProbability, Temperature, Form));
     }
 
     private static double CheckProbability(double a) =>
         a > 0 && a < 1 ? a : throw new ArgumentOutOfRangeException("correctProbability", a, "'correctProbability' (the virtual teacher's a) must be in (0, 1).");
+}
+
+public static partial class Loss
+{
+    /// <summary>
+    /// Tf-KD_reg's term (Yuan et al. 2020, "Revisiting Knowledge Distillation via Label Smoothing Regularization", CVPR):
+    /// KD from a hand-made virtual teacher, times <paramref name="multiplier"/>. Reports "NAME".
+    /// </summary>
+    /// <param name="correctProbability">The virtual teacher's probability a of the true class, in (0, 1).</param>
+    /// <param name="temperature">T &gt; 0.</param>
+    /// <param name="multiplier">Extra finite scale &gt;= 0 of the term.</param>
+    /// <param name="form">The official code's form (default) or the paper's.</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="name">Reporting name.</param>
+    public static TfKdRegularizationLoss VirtualTeacherKD(
+        double correctProbability = 0.99,
+        double temperature = 20.0,
+        double multiplier = 1.0,
+        TfKdRegularizationForm form = TfKdRegularizationForm.OfficialCode,
+        string student = "student",
+        string name = "tfkd-reg") =>
+        new(correctProbability, temperature, multiplier, form, student, name);
+
+    /// <summary>
+    /// Tf-KD_reg's objective (Yuan et al. 2020, "Revisiting Knowledge Distillation via Label Smoothing Regularization",
+    /// CVPR): <c>(1 − α) CE(z, y) + α · <see cref="VirtualTeacherKD"/></c>; defaults are the official code's
+    /// ResNet18/CIFAR-100 setting (a = 0.99, T = 20, α = 0.1, multiplier 1). Parts "ce" and "tfkd-reg".
+    /// </summary>
+    /// <param name="correctProbability">The virtual teacher's probability a of the true class, in (0, 1).</param>
+    /// <param name="temperature">T &gt; 0.</param>
+    /// <param name="alpha">Weight of the virtual-teacher term in [0, 1]; CE gets 1 − alpha.</param>
+    /// <param name="multiplier">Extra finite scale &gt;= 0 of the virtual-teacher term.</param>
+    /// <param name="form">The official code's form (default) or the paper's.</param>
+    /// <param name="student">The student's participant name.</param>
+    public static DistillationLoss TfKdReg(
+        double correctProbability = 0.99,
+        double temperature = 20.0,
+        double alpha = 0.1,
+        double multiplier = 1.0,
+        TfKdRegularizationForm form = TfKdRegularizationForm.OfficialCode,
+        string student = "student")
+    {
+        Guard.InRange(alpha, 0, 1, nameof(alpha));
+        return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new TfKdRegularizationLoss(correctProbability, temperature, multiplier, form, student);
+    }
+}
+
+public static partial class Recipes
+{
+    /// <summary>
+    /// Tf-KD_reg (Yuan et al. 2020, "Revisiting Knowledge Distillation via Label Smoothing Regularization", CVPR): one
+    /// stage of <see cref="Loss.TfKdReg"/>; the only participant is the student.
+    /// </summary>
+    /// <param name="correctProbability">The virtual teacher's probability a of the true class, in (0, 1).</param>
+    /// <param name="temperature">T &gt; 0.</param>
+    /// <param name="alpha">Weight of the virtual-teacher term in [0, 1].</param>
+    /// <param name="multiplier">Extra finite scale &gt;= 0 of the virtual-teacher term.</param>
+    /// <param name="form">The official code's form (default) or the paper's.</param>
+    /// <param name="student">The student's participant name.</param>
+    public static DistillationRecipe TfKdReg(
+        double correctProbability = 0.99,
+        double temperature = 20.0,
+        double alpha = 0.1,
+        double multiplier = 1.0,
+        TfKdRegularizationForm form = TfKdRegularizationForm.OfficialCode,
+        string student = "student") =>
+        DistillationRecipe.FromLoss("tfkd-reg", Loss.TfKdReg(correctProbability, temperature, alpha, multiplier, form, student));
+
+    /// <summary>
+    /// Tf-KD_self (Yuan et al. 2020, "Revisiting Knowledge Distillation via Label Smoothing Regularization", CVPR): the
+    /// student learns from a pre-trained copy of itself as a frozen teacher, with Hinton's objective
+    /// (<see cref="Loss.Hinton"/>: <c>(1 − α) CE + α T² KL</c>). Train the teacher copy first (e.g. with a
+    /// <see cref="Loss.CrossEntropy"/> recipe), then run this with it as the teacher participant.
+    /// </summary>
+    /// <param name="temperature">Softmax temperature T &gt; 0.</param>
+    /// <param name="alpha">Weight of the distillation term, in [0, 1].</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The pre-trained self-teacher's participant name.</param>
+    public static DistillationRecipe TfKdSelf(double temperature = 4.0, double alpha = 0.9, string student = "student", string teacher = "teacher") =>
+        DistillationRecipe.FromLoss("tfkd-self", Loss.Hinton(temperature, alpha, student, teacher));
 }

@@ -1,3 +1,5 @@
+using KnowledgeDistillation.Caching;
+using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,7 +19,10 @@ namespace KnowledgeDistillation.Losses;
 /// simultaneous step (each side's peer is detached, so L_A trains only the bridge and L_S only the student). The optional
 /// feature extension adds attention transfer between the student's and the bridge's feature maps, both ways, peer
 /// detached. The loss owns the bridge (<see cref="IDistillationLoss.TrainableModules"/>), so the engine optimises and
-/// checkpoints it; <see cref="BridgeModel"/> evaluates it.
+/// checkpoints it; <see cref="BridgeModel"/> evaluates it. Parts: "NAME" and "NAME.bridge-ce", "NAME.bridge-kd-teacher",
+/// "NAME.bridge-kd-student", "NAME.student-ce", "NAME.student-kd-bridge" (+ "NAME.bridge-at", "NAME.student-at"), unweighted.
+/// One term class on purpose: every sub-term reads the bridge's output, which only this term computes (once per step);
+/// <see cref="Recipes.Sokd"/> exposes the mixture's weights.
 /// </summary>
 public sealed class SemiOnlineLoss : DistillationLoss
 {
@@ -128,25 +133,25 @@ public sealed class SemiOnlineLoss : DistillationLoss
 
         var parts = new Dictionary<string, Tensor>
         {
-            [$"{Name}.bridge.ce"] = CrossEntropyLoss.Value(bridgeLogits, targets),
-            [$"{Name}.bridge.kd_teacher"] = KDLoss.Value(bridgeLogits, teacherLogits, Temperature),
-            [$"{Name}.bridge.kd_student"] = KDLoss.Value(bridgeLogits, studentLogits.detach(), Temperature),
-            [$"{Name}.student.ce"] = CrossEntropyLoss.Value(studentLogits, targets),
-            [$"{Name}.student.kd_bridge"] = KDLoss.Value(studentLogits, bridgeLogits.detach(), Temperature),
+            [$"{Name}.bridge-ce"] = CrossEntropyLoss.Value(bridgeLogits, targets),
+            [$"{Name}.bridge-kd-teacher"] = KDLoss.Value(bridgeLogits, teacherLogits, Temperature),
+            [$"{Name}.bridge-kd-student"] = KDLoss.Value(bridgeLogits, studentLogits.detach(), Temperature),
+            [$"{Name}.student-ce"] = CrossEntropyLoss.Value(studentLogits, targets),
+            [$"{Name}.student-kd-bridge"] = KDLoss.Value(studentLogits, bridgeLogits.detach(), Temperature),
         };
         var w = Weights;
-        var total = w.BridgeCrossEntropy * parts[$"{Name}.bridge.ce"]
-            + w.BridgeFromTeacher * parts[$"{Name}.bridge.kd_teacher"]
-            + w.BridgeFromStudent * parts[$"{Name}.bridge.kd_student"]
-            + w.StudentCrossEntropy * parts[$"{Name}.student.ce"]
-            + w.StudentFromBridge * parts[$"{Name}.student.kd_bridge"];
+        var total = w.BridgeCrossEntropy * parts[$"{Name}.bridge-ce"]
+            + w.BridgeFromTeacher * parts[$"{Name}.bridge-kd-teacher"]
+            + w.BridgeFromStudent * parts[$"{Name}.bridge-kd-student"]
+            + w.StudentCrossEntropy * parts[$"{Name}.student-ce"]
+            + w.StudentFromBridge * parts[$"{Name}.student-kd-bridge"];
         if (_bridgeCapture is not null)
         {
             var bridgeMap = _bridgeCapture.Collect("bridge")[BridgeFeature!];
             var studentMap = studentOutput.Feature(StudentFeature!, Student);
-            parts[$"{Name}.bridge.at"] = AttentionTransfer.Value(bridgeMap, studentMap.detach());
-            parts[$"{Name}.student.at"] = AttentionTransfer.Value(studentMap, bridgeMap.detach());
-            total = total + w.Features * (parts[$"{Name}.bridge.at"] + parts[$"{Name}.student.at"]);
+            parts[$"{Name}.bridge-at"] = AttentionTransfer.Value(bridgeMap, studentMap.detach());
+            parts[$"{Name}.student-at"] = AttentionTransfer.Value(studentMap, bridgeMap.detach());
+            total = total + w.Features * (parts[$"{Name}.bridge-at"] + parts[$"{Name}.student-at"]);
         }
 
         parts[Name] = total;
@@ -160,5 +165,83 @@ public sealed class SemiOnlineLoss : DistillationLoss
         {
             _bridgeCapture?.Dispose();
         }
+    }
+}
+
+public static partial class Loss
+{
+    /// <summary>
+    /// SOKD's term (Liu, Liu and Huang 2021, "Semi-Online Knowledge Distillation", BMVC, arXiv 2111.11747): the knowledge
+    /// bridge's and the student's weighted objectives (see <see cref="SemiOnlineLoss"/>). Reports "NAME" and "NAME.&lt;sub&gt;".
+    /// </summary>
+    /// <param name="bridge">The knowledge bridge: maps the teacher's feature to logits.</param>
+    /// <param name="teacherFeature">The teacher feature the bridge reads.</param>
+    /// <param name="temperature">KD temperature T &gt; 0.</param>
+    /// <param name="weights">Term weights (default: every logit term 1, features off).</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The frozen teacher's participant name.</param>
+    /// <param name="studentFeature">The student's feature map for the feature extension.</param>
+    /// <param name="bridgeFeature">The bridge submodule of the feature extension.</param>
+    /// <param name="name">Reporting name.</param>
+    public static SemiOnlineLoss SemiOnline(
+        nn.Module<Tensor, Tensor> bridge,
+        string teacherFeature,
+        double temperature = 4.0,
+        SemiOnlineWeights? weights = null,
+        string student = "student",
+        string teacher = "teacher",
+        string? studentFeature = null,
+        string? bridgeFeature = null,
+        string name = "sokd") =>
+        new(bridge, teacherFeature, temperature, weights, student, teacher, studentFeature, bridgeFeature, name);
+}
+
+public static partial class Recipes
+{
+    /// <summary>
+    /// SOKD (Liu, Liu and Huang 2021, "Semi-Online Knowledge Distillation", BMVC, arXiv 2111.11747): one simultaneous stage
+    /// of <see cref="Loss.SemiOnline"/> (the bridge and the student learn together from a frozen teacher), and the bridge
+    /// as an evaluation model named <paramref name="bridgeName"/> (built on the teacher participant; a
+    /// <see cref="CachedTeacher"/> is unwrapped, since evaluation samples are not cached).
+    /// </summary>
+    /// <param name="bridge">The knowledge bridge (owned by the caller; typically <c>ResNetCifar.CreateLastStageBranch</c>).</param>
+    /// <param name="teacherFeature">The teacher feature the bridge reads (the teacher must capture it).</param>
+    /// <param name="temperature">KD temperature T &gt; 0 (the released configuration: 4).</param>
+    /// <param name="weights">The mixture's weights (default: every logit term 1, features off).</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The frozen teacher's participant name.</param>
+    /// <param name="studentFeature">The student's feature map for the feature extension (when <c>weights.Features</c> &gt; 0).</param>
+    /// <param name="bridgeFeature">The bridge submodule of the feature extension (when <c>weights.Features</c> &gt; 0).</param>
+    /// <param name="bridgeOptimizer">Optimiser settings of the bridge, or <c>null</c> for the stage's.</param>
+    /// <param name="bridgeName">The bridge's evaluation name.</param>
+    public static DistillationRecipe Sokd(
+        nn.Module<Tensor, Tensor> bridge,
+        string teacherFeature,
+        double temperature = 4.0,
+        SemiOnlineWeights? weights = null,
+        string student = "student",
+        string teacher = "teacher",
+        string? studentFeature = null,
+        string? bridgeFeature = null,
+        OptimizerOptions? bridgeOptimizer = null,
+        string bridgeName = "bridge")
+    {
+        Guard.Name(bridgeName, nameof(bridgeName));
+        var loss = new SemiOnlineLoss(bridge, teacherFeature, temperature, weights, student, teacher, studentFeature, bridgeFeature);
+        var stage = new DistillationStage(DistillationRecipe.SingleStage, loss)
+        {
+            ParticipantOptimizers = bridgeOptimizer is null
+                ? null
+                : new Dictionary<string, OptimizerOptions> { [DistillationStage.LossModulesOwner] = bridgeOptimizer },
+        };
+        return new DistillationRecipe("sokd", new[] { stage }, new Func<IReadOnlyList<IDistillationModel>, IDistillationModel>[]
+        {
+            participants =>
+            {
+                var model = DistillationRecipe.Participant(participants, teacher);
+                var plain = model is CachedTeacher cached ? cached.Inner : model;
+                return loss.BridgeModel(plain, bridgeName);
+            },
+        });
     }
 }
