@@ -67,10 +67,10 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
     {
         _logger.LogInformation("Online comparison: {Method}, seed {Seed}", method, seed);
         using var studentNet = NewStudent(seed);
-        using var student = Student.FromModule(studentNet, "student", "stage3");
-        // Capture (and cache) only the teacher feature the method reads: SOKD's bridge input, IE-KD's last-stage map.
-        var teacherFeatures = method switch { "sokd" or "sokd-f" => new[] { "stage2" }, "iekd" or "ie" => new[] { "stage3" }, _ => Array.Empty<string>() };
-        using var plainTeacher = Teacher.FromModule(teacherNet, "teacher", false, teacherFeatures);
+        // No feature is named here: each method's losses declare the features they read (SOKD's bridge input "stage2",
+        // IE-KD's last-stage maps "stage3"), Fit captures exactly those, and the teacher cache keeps exactly those.
+        using var student = Student.FromModule(studentNet, "student");
+        using var plainTeacher = Teacher.FromModule(teacherNet, "teacher");
         using var teacher = plainTeacher.WithOutputCache(train.Count);
         switch (method)
         {
@@ -120,7 +120,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
                 // Two peers, DML plus inheritance/exploration against the other peer's factors (autoencoders trained online;
                 // the official code has no IE-DML, see docs/methods/ie-kd-notes.md), sequential updates as DML.
                 using var peerNet = NewStudent(seed + 10_000);
-                using var peer = Student.FromModule(peerNet, "peer", "stage3");
+                using var peer = Student.FromModule(peerNet, "peer");
                 random.manual_seed(seed + 30_000);
                 using var studentAutoencoder = new FactorAutoencoder(studentNet.FeatureChannels, settings.FactorChannels);
                 using var peerAutoencoder = new FactorAutoencoder(peerNet.FeatureChannels, settings.FactorChannels);

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using KnowledgeDistillation.Caching;
 using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Losses;
@@ -211,6 +212,26 @@ public class SemiOnlineLossTests
         bridge.parameters().Zip(bridgeBefore).Should().Contain(p => !p.First.eq(p.Second).all().item<bool>());
         result.History[^1].EvalMetrics.Keys.Should().BeEquivalentTo(new[] { "student", "bridge" });
         result.History[^1].LossParts.Keys.Should().Contain(new[] { "sokd.bridge-kd-teacher", "sokd.student-kd-bridge" });
+    }
+
+    [Fact]
+    public void The_recipe_names_the_feature_once_and_works_with_a_cached_teacher()
+    {
+        using var data = SyntheticData.Blobs(96, classes: 3, seed: 61);
+        random.manual_seed(62);
+        using var teacherNet = new TwoPart();
+        using var studentNet = new KnowledgeDistillation.Models.Mlp(8, new[] { 8 }, numClasses: 3);
+        var bridge = nn.Sequential(("stage", nn.Linear(16, 16)), ("relu", nn.ReLU()), ("fc", nn.Linear(16, 3)));
+        using var teacher = Teacher.FromModule(teacherNet).WithOutputCache(data.Count); // no captureFeatures
+        using var student = Student.FromModule(studentNet);
+        using var distiller = new Distiller(new IDistillationModel[] { teacher, student }, Recipes.Sokd(bridge, "body"), new DistillerOptions { Epochs = 2, Seed = 1 });
+
+        var result = distiller.Fit(new DataLoader(data, 32, seed: 2), new DataLoader(data, 96, shuffle: false));
+
+        teacher.KeptFeatures.Should().BeEquivalentTo(new[] { "body" });
+        teacher.Hits.Should().BeGreaterThan(0, "the second epoch reads the cache");
+        result.History[^1].EvalMetrics.Keys.Should().BeEquivalentTo(new[] { "student", "bridge" }, "the bridge is evaluated on the uncached teacher's captured feature");
+        result.History[^1].EvalMetrics["bridge"]["accuracy"].Should().BeGreaterThan(0.5);
     }
 
     /// <summary>A teacher with a named feature ("body") feeding its head.</summary>
