@@ -28,6 +28,8 @@ public sealed class DistillationBuilder
 
     internal Func<IServiceProvider, IDistillationLoss>? Loss { get; private set; }
 
+    internal Func<IServiceProvider, DistillationRecipe>? Recipe { get; private set; }
+
     /// <summary>Adds a teacher.</summary>
     /// <param name="factory">Creates the teacher (called once).</param>
     public DistillationBuilder AddTeacher(Func<IServiceProvider, ITeacher> factory) => AddParticipant(factory);
@@ -50,12 +52,19 @@ public sealed class DistillationBuilder
     public DistillationBuilder UseLoss(Func<IServiceProvider, IDistillationLoss> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        if (Stages.Count > 0)
-        {
-            throw new InvalidOperationException("This run already has stages; a single loss and stages are exclusive.");
-        }
-
+        EnsureNoObjectiveYet("a single loss");
         Loss = factory;
+        return this;
+    }
+
+    /// <summary>Sets the run's method from the catalogue (<see cref="Losses.Recipes"/>): its stages and evaluation models.</summary>
+    /// <param name="factory">Creates the recipe, e.g. <c>_ =&gt; Recipes.DrKd(temperature: 4, alpha: 0.9)</c>.</param>
+    /// <exception cref="InvalidOperationException">The run already has a loss, stages or a recipe.</exception>
+    public DistillationBuilder UseRecipe(Func<IServiceProvider, DistillationRecipe> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        EnsureNoObjectiveYet("a recipe");
+        Recipe = factory;
         return this;
     }
 
@@ -64,13 +73,21 @@ public sealed class DistillationBuilder
     public DistillationBuilder AddStage(Func<IServiceProvider, DistillationStage> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        if (Loss is not null)
+        if (Loss is not null || Recipe is not null)
         {
-            throw new InvalidOperationException("This run already has a single loss; a single loss and stages are exclusive.");
+            throw new InvalidOperationException("This run already has a single loss or a recipe; a loss, stages and a recipe are exclusive.");
         }
 
         Stages.Add(factory);
         return this;
+    }
+
+    private void EnsureNoObjectiveYet(string adding)
+    {
+        if (Loss is not null || Recipe is not null || Stages.Count > 0)
+        {
+            throw new InvalidOperationException($"This run already has a loss, stages or a recipe; cannot add {adding}: they are exclusive.");
+        }
     }
 
     /// <summary>

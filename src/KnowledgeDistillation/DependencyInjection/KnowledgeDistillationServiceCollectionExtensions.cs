@@ -97,9 +97,9 @@ public static class KnowledgeDistillationServiceCollectionExtensions
             throw new InvalidOperationException($"AddKnowledgeDistillation needs at least one participant (AddTeacher/AddStudent) for {run}.");
         }
 
-        if (builder.Loss is null && builder.Stages.Count == 0)
+        if (builder.Loss is null && builder.Recipe is null && builder.Stages.Count == 0)
         {
-            throw new InvalidOperationException($"AddKnowledgeDistillation needs a loss (UseLoss) or stages (AddStage) for {run}.");
+            throw new InvalidOperationException($"AddKnowledgeDistillation needs a loss (UseLoss), a recipe (UseRecipe) or stages (AddStage) for {run}.");
         }
 
         var optionsName = name ?? Microsoft.Extensions.Options.Options.DefaultName;
@@ -145,8 +145,8 @@ public static class KnowledgeDistillationServiceCollectionExtensions
         IServiceProvider sp, DistillationBuilder builder, DistillationParticipants participants, DistillerOptions settings, IEnumerable<IDistillationCallback> callbacks)
     {
         var logger = sp.GetService<ILogger<Distiller>>();
-        var distiller = builder.Loss is not null
-            ? new Distiller(participants.All, builder.Loss(sp), settings, logger)
+        var distiller = builder.Loss is not null ? new Distiller(participants.All, builder.Loss(sp), settings, logger)
+            : builder.Recipe is not null ? new Distiller(participants.All, builder.Recipe(sp), settings, logger)
             : new Distiller(participants.All, builder.Stages.Select(f => f(sp)).ToArray(), settings, logger);
         foreach (var callback in callbacks)
         {

@@ -54,6 +54,26 @@ public sealed class KnowledgeDistillationServiceCollectionExtensionsTests
         logs.Messages.Should().Contain(m => m.Contains("Stage distill epoch 3/3", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_recipe_from_the_catalogue_configures_the_run_and_excludes_a_second_objective()
+    {
+        using var net = new Mlp(8, new[] { 8 }, numClasses: 3);
+        var services = new ServiceCollection().AddLogging().AddKnowledgeDistillation("self", null, run => run
+            .AddStudent(_ => Student.FromModule(net))
+            .UseRecipe(_ => Recipes.DrKd(temperature: 4, alpha: 0.9)), options => options.Epochs = 1);
+        using var provider = services.BuildServiceProvider();
+        var distiller = provider.GetRequiredKeyedService<Distiller>("self");
+        distiller.Stages.Should().ContainSingle().Which.Loss.Requirements.NeedsTargets.Should().BeTrue();
+        using var data = SyntheticData.Blobs(32);
+        distiller.Fit(new DataLoader(data, 16)).History.Single().LossParts.Keys.Should().Contain(new[] { "ce", "drkd" });
+
+        var both = () => new ServiceCollection().AddKnowledgeDistillation(null, run => run
+            .AddStudent(_ => Student.FromModule(net))
+            .UseLoss(_ => new CrossEntropyLoss())
+            .UseRecipe(_ => Recipes.DrKd()));
+        both.Should().Throw<InvalidOperationException>().WithMessage("*exclusive*");
+    }
+
     [Theory]
     [InlineData("Distillation:Epochs", "0", "Distillation:Epochs")]
     [InlineData("Distillation:Optimizer:LearningRate", "-1", "Distillation:Optimizer:LearningRate")]
@@ -83,7 +103,7 @@ public sealed class KnowledgeDistillationServiceCollectionExtensionsTests
         noParticipants.Should().Throw<InvalidOperationException>().WithMessage("*at least one participant*");
         using var net = new Mlp(8, Array.Empty<int>(), numClasses: 3);
         var noLoss = () => new ServiceCollection().AddKnowledgeDistillation(null, run => run.AddStudent(_ => Student.FromModule(net)));
-        noLoss.Should().Throw<InvalidOperationException>().WithMessage("*UseLoss*AddStage*");
+        noLoss.Should().Throw<InvalidOperationException>().WithMessage("*UseLoss*UseRecipe*AddStage*");
     }
 
     [Fact]
