@@ -17,15 +17,17 @@ public sealed class TfKdRegularizationLoss : DistillationLoss
     /// <summary>Creates the term.</summary>
     /// <param name="correctProbability">The virtual teacher's probability a of the true class, in (0, 1).</param>
     /// <param name="temperature">T &gt; 0.</param>
-    /// <param name="multiplier">Extra finite scale &gt;= 0 of the term (the official configs use 1, 50 or 100 with K = 100).</param>
     /// <param name="form">The official code's form (default) or the paper's.</param>
+    /// <param name="multiplier">Extra finite scale &gt;= 0 of the term (the official configs use 1, 50 or 100 with K = 100).
+    /// It comes after <paramref name="form"/> so that a v1 positional call <c>(a, T, α)</c> fails to compile instead of
+    /// silently reading α as the multiplier.</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="name">Reporting name (default "tfkd-reg").</param>
     public TfKdRegularizationLoss(
         double correctProbability = 0.99,
         double temperature = 20.0,
-        double multiplier = 1.0,
         TfKdRegularizationForm form = TfKdRegularizationForm.OfficialCode,
+        double multiplier = 1.0,
         string student = "student",
         string name = "tfkd-reg")
         : base(name)
@@ -165,11 +167,11 @@ public static partial class Loss
     public static TfKdRegularizationLoss VirtualTeacherKD(
         double correctProbability = 0.99,
         double temperature = 20.0,
-        double multiplier = 1.0,
         TfKdRegularizationForm form = TfKdRegularizationForm.OfficialCode,
+        double multiplier = 1.0,
         string student = "student",
         string name = "tfkd-reg") =>
-        new(correctProbability, temperature, multiplier, form, student, name);
+        new(correctProbability, temperature, form, multiplier, student, name);
 
     /// <summary>
     /// Tf-KD_reg's objective (Yuan et al. 2020, "Revisiting Knowledge Distillation via Label Smoothing Regularization",
@@ -191,7 +193,7 @@ public static partial class Loss
         string student = "student")
     {
         Guard.InRange(alpha, 0, 1, nameof(alpha));
-        return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new TfKdRegularizationLoss(correctProbability, temperature, multiplier, form, student);
+        return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new TfKdRegularizationLoss(correctProbability, temperature, form, multiplier, student);
     }
 }
 
