@@ -5,6 +5,15 @@ namespace KnowledgeDistillation.Engine;
 /// <summary>Writes and reads the losses' <see cref="ILossState"/> in a checkpoint's payload: per state, named CPU tensors as dtype, shape and raw bytes.</summary>
 internal static class LossStateSerializer
 {
+    private const int MaxTensorsPerState = 4096;
+    private const int MaxRank = 16;
+
+    private static readonly Dictionary<ScalarType, int> ElementSizes = new()
+    {
+        [ScalarType.Bool] = 1, [ScalarType.Byte] = 1, [ScalarType.Int8] = 1, [ScalarType.Int16] = 2, [ScalarType.Int32] = 4,
+        [ScalarType.Int64] = 8, [ScalarType.Float16] = 2, [ScalarType.BFloat16] = 2, [ScalarType.Float32] = 4, [ScalarType.Float64] = 8,
+    };
+
     public static void Write(BinaryWriter writer, IReadOnlyList<ILossState> states)
     {
         foreach (var state in states)
@@ -16,6 +25,12 @@ internal static class LossStateSerializer
             foreach (var (key, value) in tensors)
             {
                 var host = value.detach().cpu().contiguous();
+                if (!ElementSizes.ContainsKey(host.dtype))
+                {
+                    throw new InvalidOperationException(
+                        $"Loss state '{state.Name}' exports '{key}' as {host.dtype}; checkpoints store {string.Join(", ", ElementSizes.Keys)}.");
+                }
+
                 writer.Write(key);
                 writer.Write((int)host.dtype);
                 writer.Write(host.shape.Length);
@@ -43,18 +58,22 @@ internal static class LossStateSerializer
 
             using var scope = NewDisposeScope();
             var count = reader.ReadInt32();
+            if (count < 0 || count > MaxTensorsPerState)
+            {
+                throw Invalid(path, state.Name, $"the tensor count {count} is out of range");
+            }
+
             var tensors = new Dictionary<string, Tensor>(count);
             for (var i = 0; i < count; i++)
             {
                 var key = reader.ReadString();
-                var dtype = (ScalarType)reader.ReadInt32();
-                var shape = new long[reader.ReadInt32()];
-                for (var d = 0; d < shape.Length; d++)
+                var (dtype, shape, length) = ReadHeader(reader, path, state.Name, key);
+                var bytes = reader.ReadBytes(length);
+                if (bytes.Length != length)
                 {
-                    shape[d] = reader.ReadInt64();
+                    throw Invalid(path, state.Name, $"tensor '{key}' cut short ({bytes.Length} of {length} bytes)");
                 }
 
-                var bytes = reader.ReadBytes(reader.ReadInt32());
                 var value = empty(shape, dtype);
                 value.bytes = bytes;
                 tensors[key] = value;
@@ -63,4 +82,45 @@ internal static class LossStateSerializer
             state.Import(tensors);
         }
     }
+
+    /// <summary>Reads and checks one tensor's dtype, shape and byte length before anything is allocated.</summary>
+    private static (ScalarType DType, long[] Shape, int Length) ReadHeader(BinaryReader reader, string path, string state, string key)
+    {
+        var dtype = (ScalarType)reader.ReadInt32();
+        if (!ElementSizes.TryGetValue(dtype, out var elementSize))
+        {
+            throw Invalid(path, state, $"tensor '{key}' has an unknown element type {(int)dtype}");
+        }
+
+        var rank = reader.ReadInt32();
+        if (rank < 0 || rank > MaxRank)
+        {
+            throw Invalid(path, state, $"tensor '{key}' has rank {rank}");
+        }
+
+        var shape = new long[rank];
+        var elements = 1L;
+        for (var d = 0; d < rank; d++)
+        {
+            shape[d] = reader.ReadInt64();
+            if (shape[d] < 0 || (shape[d] > 0 && elements > int.MaxValue / shape[d]))
+            {
+                throw Invalid(path, state, $"tensor '{key}' has shape {Guard.FormatShape(shape.Take(d + 1))}");
+            }
+
+            elements *= shape[d];
+        }
+
+        var length = reader.ReadInt32();
+        var remaining = reader.BaseStream.CanSeek ? reader.BaseStream.Length - reader.BaseStream.Position : long.MaxValue;
+        if (length != elements * elementSize || length > remaining)
+        {
+            throw Invalid(path, state, $"tensor '{key}' holds {length} bytes where {Guard.FormatShape(shape)} {dtype} needs {elements * elementSize}");
+        }
+
+        return (dtype, shape, length);
+    }
+
+    private static InvalidDataException Invalid(string path, string state, string what) =>
+        new($"'{path}' is not a usable checkpoint: in loss state '{state}', {what}.");
 }
