@@ -5,7 +5,7 @@ namespace KnowledgeDistillation.Losses;
 /// <summary>
 /// The catalogue of methods: every method as a <see cref="DistillationRecipe"/> (its stages and evaluation models), ready for
 /// <c>new Distiller(participants, recipe)</c>. Each method's file adds its recipe; the Graph package adds DualDE and CPF as
-/// static extension members (import <c>KnowledgeDistillation.Graph.Graphs</c> / <c>.KnowledgeGraphs</c>). A recipe is
+/// static extension members in this namespace (they resolve once the Graph package is referenced). A recipe is
 /// built from the terms in <see cref="Loss"/>; single-stage methods also expose their objective there as a composable loss.
 /// </summary>
 public static partial class Recipes
