@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using KnowledgeDistillation.IO;
 
 namespace KnowledgeDistillation.Data;
 
@@ -17,9 +18,10 @@ namespace KnowledgeDistillation.Data;
 /// <see cref="InvalidDataException"/> whose message names the file and the problem. Memory is bounded:
 /// the declared size is checked against a limit (and, for plain files, against the file length) before
 /// anything is allocated, and compressed data is read into a buffer that grows only as data arrives.
-/// For gzip input the checks apply to the decompressed bytes (the gzip CRC and length are verified by
-/// the decompressor); like <c>gzip -d</c>, bytes after the end of the compressed stream that do not
-/// form another gzip member are ignored.
+/// For gzip input the checks apply to the decompressed bytes, and the input must be one complete gzip
+/// member that ends the file: its 8-byte trailer (CRC-32 and length of the decompressed data) must be
+/// present, must match, and must be the last bytes. A missing or cut trailer, bytes after the trailer
+/// (which <c>gzip -d</c> would ignore) and several concatenated gzip members are rejected.
 /// </remarks>
 public static class IdxReader
 {
@@ -105,8 +107,40 @@ public static class IdxReader
         }
 
         using var replay = new PrefixStream(sniff.AsMemory(0, sniffed), source);
-        using var gunzip = gzip ? new GZipStream(replay, CompressionMode.Decompress, leaveOpen: true) : null;
-        return Parse(gunzip ?? (Stream)replay, name, gzip, available, maxDataBytes);
+        if (!gzip)
+        {
+            return Parse(replay, name, gzip: false, available, maxDataBytes);
+        }
+
+        using var compressed = new TailStream(replay);
+        using var gunzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
+        using var decompressed = new Crc32Stream(gunzip);
+        var array = Parse(decompressed, name, gzip: true, available, maxDataBytes);
+        CheckGzipEnd(compressed, decompressed, name);
+        return array;
+    }
+
+    /// <summary>
+    /// After the decompressed data ended: the compressed input must end too, with the gzip trailer of the data. .NET's
+    /// decompressor checks a trailer that is present but accepts input that stops before it or goes on after it.
+    /// </summary>
+    private static void CheckGzipEnd(TailStream compressed, Crc32Stream decompressed, string name)
+    {
+        Span<byte> probe = stackalloc byte[1];
+        if (compressed.Read(probe) != 0)
+        {
+            throw Invalid(name, "trailing bytes after the end of the gzip stream; a gzip-compressed IDX file must end with its gzip trailer.");
+        }
+
+        Span<byte> trailer = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, decompressed.Crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], unchecked((uint)decompressed.ByteCount));
+        if (compressed.Count < 18 || !compressed.Tail.SequenceEqual(trailer))
+        {
+            throw Invalid(name, "the gzip trailer is missing, cut or not at the end of the file: the last 8 bytes must be the CRC-32 " +
+                $"(0x{decompressed.Crc:X8}) and length ({decompressed.ByteCount} bytes, mod 2^32) of the decompressed data. " +
+                "The file is truncated, has bytes after the compressed data, or joins several gzip members (not supported).");
+        }
     }
 
     private static IdxArray Parse(Stream data, string name, bool gzip, long? available, long maxDataBytes)
@@ -290,6 +324,82 @@ public static class IdxReader
     }
 
     private static InvalidDataException Invalid(string name, string what) => new($"IDX file '{name}' is invalid: {what}");
+
+    /// <summary>A read-only, forward-only view of a stream that remembers how many bytes it passed on and the last 8 of them.</summary>
+    private sealed class TailStream(Stream inner) : ForwardOnlyStream
+    {
+        private readonly byte[] _tail = new byte[8];
+
+        public long Count { get; private set; }
+
+        public ReadOnlySpan<byte> Tail => _tail.AsSpan((int)Math.Max(0, 8 - Count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var got = inner.Read(buffer);
+            var chunk = buffer[..got];
+            if (got >= 8)
+            {
+                chunk[^8..].CopyTo(_tail);
+            }
+            else if (got > 0)
+            {
+                _tail.AsSpan(got).CopyTo(_tail);
+                chunk.CopyTo(_tail.AsSpan(8 - got));
+            }
+
+            Count += got;
+            return got;
+        }
+    }
+
+    /// <summary>A read-only, forward-only view of a stream that computes the CRC-32 and length of what it passed on.</summary>
+    private sealed class Crc32Stream(Stream inner) : ForwardOnlyStream
+    {
+        public uint Crc { get; private set; }
+
+        public long ByteCount { get; private set; }
+
+        public override int Read(Span<byte> buffer)
+        {
+            var got = inner.Read(buffer);
+            Crc = Crc32.Append(Crc, buffer[..got]);
+            ByteCount += got;
+            return got;
+        }
+    }
+
+    /// <summary>The members shared by the reader's read-only, forward-only streams.</summary>
+    private abstract class ForwardOnlyStream : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public abstract override int Read(Span<byte> buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     /// <summary>A read-only, forward-only stream that yields a few already-consumed bytes, then the rest of an inner stream.</summary>
     private sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream inner) : Stream

@@ -34,17 +34,17 @@ public sealed class KnowledgeGraphDataTests
         var entities = new Vocabulary();
         var relations = new Vocabulary();
         var twoFields = () => TripleFileReader.Parse(new[] { "a\tr\tb", "a\tb" }, "train.txt", entities, relations, addUnknown: true);
-        twoFields.Should().Throw<FormatException>().WithMessage("train.txt, line 2*3 non-empty tab-separated fields*got 2*");
+        twoFields.Should().Throw<InvalidDataException>().WithMessage("train.txt, line 2*3 non-empty tab-separated fields*got 2*");
         var emptyField = () => TripleFileReader.Parse(new[] { "a\t\tb" }, "train.txt", entities, relations, addUnknown: true);
-        emptyField.Should().Throw<FormatException>().WithMessage("*line 1*");
+        emptyField.Should().Throw<InvalidDataException>().WithMessage("*line 1*");
 
         TripleFileReader.Parse(new[] { "a\tr\tb" }, "train.txt", entities, relations, addUnknown: true);
         var unknownEntity = () => TripleFileReader.Parse(new[] { "a\tr\tb", "a\tr\tzzz" }, "test.txt", entities, relations, addUnknown: false);
-        unknownEntity.Should().Throw<FormatException>().WithMessage("test.txt, line 2: unknown entity 'zzz'*");
+        unknownEntity.Should().Throw<InvalidDataException>().WithMessage("test.txt, line 2: unknown entity 'zzz'*");
         var unseenEntity = TripleFileReader.Parse(new[] { "zzz\tr\ta" }, "test.txt", entities, relations, addUnknown: false, addUnknownEntities: true);
         unseenEntity.Should().Equal(new Triple(2, 0, 0));
         var unknownRelation = () => TripleFileReader.Parse(new[] { "a\tq\tb" }, "valid.txt", entities, relations, addUnknown: false, addUnknownEntities: true);
-        unknownRelation.Should().Throw<FormatException>().WithMessage("valid.txt, line 1: unknown relation 'q'*");
+        unknownRelation.Should().Throw<InvalidDataException>().WithMessage("valid.txt, line 1: unknown relation 'q'*");
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class KnowledgeGraphDataTests
         File.WriteAllLines(Path.Combine(dir, "test.txt"), new[] { "b\tr\ta" });
         KnowledgeGraph.Load(dir).EntityCount.Should().Be(3, "entities first seen in valid/test get ids by default");
         var strict = () => KnowledgeGraph.Load(dir, allowUnseenEntities: false);
-        strict.Should().Throw<FormatException>().WithMessage("*valid.txt, line 1: unknown entity 'new'*");
+        strict.Should().Throw<InvalidDataException>().WithMessage("*valid.txt, line 1: unknown entity 'new'*");
         var outOfRange = () => new KnowledgeGraph(2, 1, new[] { new Triple(0, 0, 2) });
         outOfRange.Should().Throw<ArgumentException>().WithMessage("*entities must be in [0, 1]*");
     }

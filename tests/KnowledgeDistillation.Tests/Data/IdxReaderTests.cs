@@ -230,6 +230,39 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_gzip_file_without_its_trailer_is_rejected()
+    {
+        // .NET's GZipStream returns all the data of a stream that stops right before its CRC-32/length trailer.
+        var gz = Gzip(Encode(0x08, [4], new byte[] { 1, 2, 3, 4 }));
+        foreach (var cut in new[] { 8, 4 })
+        {
+            var path = _dir.File($"no-trailer-{cut}.gz");
+            File.WriteAllBytes(path, gz[..^cut]);
+
+            FluentActions.Invoking(() => IdxReader.Read(path))
+                .Should().Throw<InvalidDataException>().WithMessage($"IDX file '{path}' is invalid: the gzip trailer is missing*CRC-32*");
+            using var stream = new NonSeekableStream(new MemoryStream(gz[..^cut]));
+            FluentActions.Invoking(() => IdxReader.Read(stream, "in-memory"))
+                .Should().Throw<InvalidDataException>().WithMessage("IDX file 'in-memory' is invalid: the gzip trailer is missing*");
+        }
+    }
+
+    [Fact]
+    public void Bytes_after_the_gzip_stream_are_rejected()
+    {
+        // .NET's GZipStream (like gzip -d) ignores bytes after the trailer that do not start another gzip member.
+        var gz = Gzip(Encode(0x08, [4], new byte[] { 1, 2, 3, 4 }));
+        foreach (var junk in new[] { 1, 5, 100_000 })
+        {
+            var path = _dir.File($"junk-{junk}.gz");
+            File.WriteAllBytes(path, Concat(gz, Enumerable.Repeat((byte)0x5A, junk).ToArray()));
+
+            FluentActions.Invoking(() => IdxReader.Read(path))
+                .Should().Throw<InvalidDataException>().WithMessage($"IDX file '{path}' is invalid: *gzip*trailer*");
+        }
+    }
+
+    [Fact]
     public void A_declared_size_above_the_limit_is_rejected_before_reading()
     {
         var path = _dir.File("limited");

@@ -8,11 +8,13 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// <summary>One array of a NumPy <c>.npy</c> file: its dtype descriptor, shape and raw little-endian bytes.</summary>
 internal sealed partial class NpyArray
 {
-    private NpyArray(string name, string descr, long[] shape, byte[] data)
+    private NpyArray(string name, string descr, long itemSize, long[] shape, long length, byte[] data)
     {
         Name = name;
         Descr = descr;
+        ItemSize = itemSize;
         Shape = shape;
+        Length = length;
         Data = data;
     }
 
@@ -24,7 +26,11 @@ internal sealed partial class NpyArray
 
     public byte[] Data { get; }
 
-    public long Length => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>The element count; <see cref="Parse"/> checked that <see cref="Data"/> holds this many elements.</summary>
+    public long Length { get; }
+
+    /// <summary>The size of one element in bytes, at least 1.</summary>
+    public long ItemSize { get; }
 
     public static NpyArray Parse(string name, byte[] bytes)
     {
@@ -34,7 +40,8 @@ internal sealed partial class NpyArray
         }
 
         var major = bytes[6];
-        int headerLength, headerStart;
+        long headerLength;
+        int headerStart;
         if (major == 1)
         {
             headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8, 2));
@@ -42,7 +49,12 @@ internal sealed partial class NpyArray
         }
         else if (major is 2 or 3)
         {
-            headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8, 4));
+            if (bytes.Length < 12)
+            {
+                throw new InvalidDataException($"Array '{name}' is truncated: its format-{major} preamble needs 12 bytes, found {bytes.Length}.");
+            }
+
+            headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8, 4));
             headerStart = 12;
         }
         else
@@ -52,10 +64,11 @@ internal sealed partial class NpyArray
 
         if (headerStart + headerLength > bytes.Length)
         {
-            throw new InvalidDataException($"Array '{name}' is truncated: its header is longer than the file.");
+            throw new InvalidDataException(
+                $"Array '{name}' is truncated: its header declares {headerLength} bytes, but only {bytes.Length - headerStart} follow the preamble.");
         }
 
-        var header = Encoding.UTF8.GetString(bytes, headerStart, headerLength);
+        var header = Encoding.UTF8.GetString(bytes, headerStart, (int)headerLength);
         var descr = DescrPattern().Match(header) is { Success: true } d ? d.Groups[1].Value
             : throw new InvalidDataException($"Array '{name}' has no 'descr' in its header: {header.Trim()}");
         if (FortranPattern().Match(header) is { Success: true } f && f.Groups[1].Value == "True")
@@ -69,11 +82,16 @@ internal sealed partial class NpyArray
             throw new InvalidDataException($"Array '{name}' has no 'shape' in its header: {header.Trim()}");
         }
 
-        var shape = shapeMatch.Groups[1].Value
+        var shapeText = shapeMatch.Groups[1].Value;
+        var shape = shapeText
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s.TrimEnd('L'), CultureInfo.InvariantCulture))
+            .Select(s => long.TryParse(s.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out var d)
+                ? d
+                : throw new InvalidDataException(
+                    $"Array '{name}' has shape ({shapeText}) in its header; expected non-negative integers (decimal digits), found '{s}'."))
             .ToArray();
-        if (descr.StartsWith('>') && ItemSize(descr) > 1)
+        var itemSize = ParseItemSize(name, descr);
+        if (descr.StartsWith('>') && itemSize > 1)
         {
             throw new InvalidDataException($"Array '{name}' is big-endian ('{descr}'); only little-endian arrays are supported.");
         }
@@ -83,16 +101,24 @@ internal sealed partial class NpyArray
             throw new InvalidDataException($"Array '{name}' holds Python objects ('{descr}'), which cannot be read without pickle.");
         }
 
-        var data = bytes.AsSpan(headerStart + headerLength).ToArray();
-        var array = new NpyArray(name, descr, shape, data);
-        var expected = array.Length * ItemSize(descr);
-        if (data.Length < expected)
+        // The element count, bounded by what the data bytes can hold before it is multiplied out (no overflow, no allocation).
+        var available = bytes.Length - headerStart - headerLength;
+        var maxElements = available / itemSize;
+        var length = shape.Contains(0) ? 0 : 1L;
+        foreach (var dim in shape)
         {
-            throw new InvalidDataException(
-                $"Array '{name}' is truncated: shape {Guard.FormatShape(shape)} of '{descr}' needs {expected} bytes, found {data.Length}.");
+            if (length != 0 && dim > maxElements / length)
+            {
+                throw new InvalidDataException(
+                    $"Array '{name}' is truncated: shape {Guard.FormatShape(shape)} of '{descr}' needs more than the {available} data bytes found " +
+                    $"(at most {maxElements} elements of {itemSize} bytes).");
+            }
+
+            length = length == 0 ? 0 : length * dim;
         }
 
-        return array;
+        var data = bytes.AsSpan((int)(headerStart + headerLength)).ToArray();
+        return new NpyArray(name, descr, itemSize, shape, length, data);
     }
 
     public long[] ToInt64()
@@ -112,13 +138,18 @@ internal sealed partial class NpyArray
                 "i4" => BinaryPrimitives.ReadInt32LittleEndian(span[(4 * i)..]),
                 "u4" => BinaryPrimitives.ReadUInt32LittleEndian(span[(4 * i)..]),
                 "i8" => BinaryPrimitives.ReadInt64LittleEndian(span[(8 * i)..]),
-                "u8" => checked((long)BinaryPrimitives.ReadUInt64LittleEndian(span[(8 * i)..])),
+                "u8" => ToInt64(BinaryPrimitives.ReadUInt64LittleEndian(span[(8 * i)..]), i),
                 _ => throw new InvalidDataException($"Array '{Name}' must hold integers; it holds '{Descr}'."),
             };
         }
 
         return result;
     }
+
+    private long ToInt64(ulong value, int index) =>
+        value <= long.MaxValue
+            ? (long)value
+            : throw new InvalidDataException($"Array '{Name}' holds {value} at index {index}, above the largest supported integer {long.MaxValue}.");
 
     public float[] ToSingle()
     {
@@ -139,15 +170,15 @@ internal sealed partial class NpyArray
         var n = checked((int)Length);
         if (kind.StartsWith('U'))
         {
-            var width = int.Parse(kind[1..], CultureInfo.InvariantCulture);
+            var width = checked((int)ItemSize);
             return Enumerable.Range(0, n)
-                .Select(i => Encoding.UTF32.GetString(Data, i * width * 4, width * 4).TrimEnd('\0'))
+                .Select(i => Encoding.UTF32.GetString(Data, i * width, width).TrimEnd('\0'))
                 .ToArray();
         }
 
         if (kind.StartsWith('S'))
         {
-            var width = int.Parse(kind[1..], CultureInfo.InvariantCulture);
+            var width = checked((int)ItemSize);
             return Enumerable.Range(0, n).Select(i => Encoding.ASCII.GetString(Data, i * width, width).TrimEnd('\0')).ToArray();
         }
 
@@ -178,11 +209,22 @@ internal sealed partial class NpyArray
         return result;
     }
 
-    private static long ItemSize(string descr)
+    private static long ParseItemSize(string name, string descr)
     {
         var kind = descr.TrimStart('<', '>', '|', '=');
-        var digits = new string(kind.SkipWhile(char.IsLetter).ToArray());
-        var size = digits.Length == 0 ? 1 : long.Parse(digits, CultureInfo.InvariantCulture);
+        var letters = kind.TakeWhile(char.IsAsciiLetter).Count();
+        var digits = kind[letters..];
+        if (letters == 0 || (digits.Length > 0 && !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            throw new InvalidDataException($"Array '{name}' has dtype '{descr}'; expected a type code and item size such as '<f4', '<i8' or '<U12'.");
+        }
+
+        var size = digits.Length == 0 ? 1 : long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+        if (size < 1 || size > int.MaxValue / 4)
+        {
+            throw new InvalidDataException($"Array '{name}' has dtype '{descr}' with item size {size}; expected 1 to {int.MaxValue / 4}.");
+        }
+
         return kind.StartsWith('U') ? size * 4 : size;
     }
 

@@ -69,10 +69,14 @@ public sealed class KnowledgeGraph
     /// </summary>
     /// <param name="directory">The directory.</param>
     /// <param name="allowUnseenEntities">Whether valid/test may introduce entities absent from training (default true).</param>
+    /// <param name="options">How the files are read (the line-length limit), or <c>null</c> for <see cref="TripleFileReaderOptions.Default"/>.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">A split file is missing.</exception>
-    /// <exception cref="FormatException">A line is malformed, or valid/test names an unknown entity or relation.</exception>
-    public static KnowledgeGraph Load(string directory, bool allowUnseenEntities = true)
+    /// <exception cref="InvalidDataException">
+    /// A line is malformed (too long, not UTF-8, not three tab-separated names, a name with a control character; see
+    /// <see cref="TripleFileReader"/>), or valid/test names an unknown entity or relation. The message names the file and line.
+    /// </exception>
+    public static KnowledgeGraph Load(string directory, bool allowUnseenEntities = true, TripleFileReaderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (!Directory.Exists(directory))
@@ -88,7 +92,7 @@ public sealed class KnowledgeGraph
             {
                 throw new FileNotFoundException($"'{path}' is missing; a knowledge-graph directory needs train.txt, valid.txt and test.txt.", path);
             }
-            return TripleFileReader.Parse(File.ReadLines(path), path, entities, relations, addUnknown: train, addUnknownEntities: allowUnseenEntities);
+            return TripleFileReader.Read(path, entities, relations, addUnknown: train, addUnknownEntities: allowUnseenEntities, options);
         }
         var trainTriples = Read("train.txt", true);
         var validTriples = Read("valid.txt", false);
