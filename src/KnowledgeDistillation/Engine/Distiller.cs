@@ -183,7 +183,7 @@ public sealed class Distiller : IDisposable
         var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All));
         try
         {
-            Start(state, resumeFrom, device);
+            Start(state, resumeFrom, train.BatchCount, device);
             var loop = new EpochLoop(_options, _logger, Metrics.ToArray(), Callbacks.ToArray(), Progress);
             for (var stageIndex = state.Start.StageIndex; stageIndex < _stages.Count && !state.Control.StopRequested; stageIndex++)
             {
@@ -221,7 +221,7 @@ public sealed class Distiller : IDisposable
     }
 
     /// <summary>Seeds a fresh run, or restores a checkpoint's weights, state, position and history.</summary>
-    private void Start(RunState state, string? resumeFrom, Device device)
+    private void Start(RunState state, string? resumeFrom, int batchesPerEpoch, Device device)
     {
         if (resumeFrom is null)
         {
@@ -233,7 +233,7 @@ public sealed class Distiller : IDisposable
             return;
         }
 
-        var saved = state.Checkpoints.Load(resumeFrom, stageIndex => new StageRun(_stages[stageIndex], _participants, _options, device), out var run, out var optimizers);
+        var saved = state.Checkpoints.Load(resumeFrom, _stages.Select(s => s.Epochs ?? _options.Epochs).ToArray(), batchesPerEpoch, stageIndex => new StageRun(_stages[stageIndex], _participants, _options, device), out var run, out var optimizers);
         state.Start = state.Position = new TrainingPosition(saved.StageIndex, saved.Epoch, saved.BatchInEpoch, saved.Step, saved.DataEpoch);
         state.History.AddRange(saved.History);
         state.Partial = saved.Partial;

@@ -129,7 +129,15 @@ internal sealed class EpochAccumulator : IDisposable
             {
                 if (states.TryGetValue(metric.Name, out var state))
                 {
-                    metric.SetState(state);
+                    try
+                    {
+                        metric.SetState(state);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        throw new InvalidDataException(
+                            $"The checkpoint's field 'Partial.MetricStates' holds an invalid state for metric '{metric.Name}' of '{participant}': {e.Message}", e);
+                    }
                 }
             }
         }

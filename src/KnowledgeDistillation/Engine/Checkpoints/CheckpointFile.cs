@@ -47,10 +47,13 @@ internal static class CheckpointFile
             createDirectory: true);
     }
 
-    /// <summary>Verifies the trailer, then reads the state and hands the payload to <paramref name="readPayload"/>.</summary>
+    /// <summary>
+    /// Verifies the trailer, then reads the state and hands the payload to <paramref name="readPayload"/> with the
+    /// position where the payload ends (the trailer's start): a reader must not read past it.
+    /// </summary>
     /// <exception cref="FileNotFoundException">No checkpoint at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, is truncated or corrupted.</exception>
-    public static CheckpointState Read(string path, Action<CheckpointState, BinaryReader>? readPayload = null)
+    public static CheckpointState Read(string path, Action<CheckpointState, BinaryReader, long>? readPayload = null)
     {
         if (!File.Exists(path))
         {
@@ -94,7 +97,7 @@ internal static class CheckpointFile
             throw Invalid(path, $"it has format {state.Format}; this version reads format {CheckpointState.CurrentFormat}");
         }
 
-        readPayload?.Invoke(state, reader);
+        readPayload?.Invoke(state, reader, file.Length - trailer);
         return state;
     }
 

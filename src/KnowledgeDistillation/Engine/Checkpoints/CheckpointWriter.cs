@@ -75,25 +75,45 @@ internal sealed class CheckpointWriter
         });
     }
 
-    public CheckpointState Load(string path, Func<int, StageRun> createRun, out StageRun? run, out OptimizerSet? optimizers)
+    /// <summary>
+    /// Checks the whole checkpoint (header, module blocks, loss state, optimiser block's extent, random generator state)
+    /// before restoring anything, then restores it.
+    /// </summary>
+    /// <param name="path">The checkpoint.</param>
+    /// <param name="stageEpochs">The epochs of each stage of this run.</param>
+    /// <param name="batchesPerEpoch">The training data's batches per epoch (bounds the position within an epoch).</param>
+    /// <param name="createRun">Creates the run of a stage, to resume inside it.</param>
+    /// <param name="run">The resumed stage's run, or null for a finished run.</param>
+    /// <param name="optimizers">The resumed stage's optimisers, or null.</param>
+    /// <exception cref="InvalidDataException">The file is malformed or belongs to another setup.</exception>
+    public CheckpointState Load(string path, IReadOnlyList<int> stageEpochs, int batchesPerEpoch, Func<int, StageRun> createRun, out StageRun? run, out OptimizerSet? optimizers)
     {
         StageRun? resumedRun = null;
         OptimizerSet? resumedOptimizer = null;
-        var state = CheckpointFile.Read(path, (state, reader) =>
+        var state = CheckpointFile.Read(path, (state, reader, payloadEnd) =>
         {
+            CheckpointValidator.RequireFields(path, state);
             CheckCompatible(path, state);
-            foreach (var participant in _saved)
+            CheckpointValidator.ValidateHeader(path, state, stageEpochs, batchesPerEpoch);
+
+            // First pass: walk the payload without restoring anything; the optimiser block is what lies between the loss
+            // state and the random generator state, whose size is fixed.
+            var payloadStart = reader.BaseStream.Position;
+            var optimizerStart = ScanPayload(path, reader, payloadEnd);
+            var rngStart = payloadEnd - 4 - CheckpointValidator.ExpectedRngLength;
+            if (state.Optimizer is null ? optimizerStart != rngStart : optimizerStart >= rngStart)
             {
-                participant.Module.load(reader, strict: true);
+                throw new InvalidDataException(
+                    $"'{path}' is not a usable checkpoint: field 'Optimizer' is {(state.Optimizer is null ? "null" : $"'{state.Optimizer}'")}, but " +
+                    $"{Math.Max(0, rngStart - optimizerStart)} byte(s) lie between the loss state and the random generator state; expected " +
+                    (state.Optimizer is null ? "none (no optimiser state)" : "the optimiser state") + ".");
             }
 
-            foreach (var module in _lossModules)
-            {
-                module.load(reader, strict: true);
-            }
+            reader.BaseStream.Position = rngStart;
+            var rngState = CheckpointValidator.ReadRngState(reader, path, payloadEnd);
 
-            LossStateSerializer.Read(reader, _lossStates, path);
-
+            // Second pass: the optimisers first (fresh objects, from a bounded copy of their block, disposed on failure),
+            // then the modules, the loss state and the random generator.
             if (state.StageIndex < _stages.Count)
             {
                 resumedRun = createRun(state.StageIndex);
@@ -108,17 +128,85 @@ internal sealed class CheckpointWriter
                             "resume with the optimisers that wrote it (the same Kind, or the same FactoryName and optimiser type).");
                     }
 
-                    resumedOptimizer.Load(reader);
+                    reader.BaseStream.Position = optimizerStart;
+                    LoadOptimizers(path, reader.ReadBytes(checked((int)(rngStart - optimizerStart))), resumedOptimizer);
                 }
             }
 
-            var length = reader.ReadInt32();
-            using var rng = tensor(reader.ReadBytes(length), ScalarType.Byte);
+            reader.BaseStream.Position = payloadStart;
+            foreach (var participant in _saved)
+            {
+                LoadModule(path, reader, participant.Module, participant.Name);
+            }
+
+            foreach (var (module, index) in _lossModules.Select((m, i) => (m, i)))
+            {
+                LoadModule(path, reader, module, $"loss module {index}");
+            }
+
+            LossStateSerializer.Read(reader, _lossStates, path);
+            using var rng = tensor(rngState, ScalarType.Byte);
             random.set_rng_state(rng);
         });
         run = resumedRun;
         optimizers = resumedOptimizer;
         return state;
+    }
+
+    /// <summary>Walks the module blocks and the loss state, checking them; returns where the optimiser block starts.</summary>
+    private long ScanPayload(string path, BinaryReader reader, long payloadEnd)
+    {
+        try
+        {
+            foreach (var participant in _saved)
+            {
+                CheckpointValidator.ScanModuleBlock(reader, participant.Module, participant.Name, path, payloadEnd);
+            }
+
+            foreach (var (module, index) in _lossModules.Select((m, i) => (m, i)))
+            {
+                CheckpointValidator.ScanModuleBlock(reader, module, $"loss module {index}", path, payloadEnd);
+            }
+
+            LossStateSerializer.Skip(reader, _lossStates, path, payloadEnd);
+            return reader.BaseStream.Position;
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            throw new InvalidDataException($"'{path}' is not a usable checkpoint: its module or loss state ends early or is malformed ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Loads a module block that <see cref="CheckpointValidator.ScanModuleBlock"/> accepted; any failure names the owner.</summary>
+    private static void LoadModule(string path, BinaryReader reader, nn.Module module, string owner)
+    {
+        try
+        {
+            module.load(reader, strict: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"'{path}' is not a usable checkpoint: the module state of '{owner}' could not be loaded ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Loads the optimisers from a copy of their block, so they cannot read past it; they must read all of it. Any failure names the optimisers.</summary>
+    private static void LoadOptimizers(string path, byte[] block, OptimizerSet optimizers)
+    {
+        using var bounded = new BinaryReader(new MemoryStream(block, writable: false));
+        try
+        {
+            optimizers.Load(bounded);
+            if (bounded.BaseStream.Position != block.Length)
+            {
+                throw new InvalidDataException($"it read {bounded.BaseStream.Position} of its {block.Length} bytes");
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            optimizers.Dispose();
+            throw new InvalidDataException($"'{path}' is not a usable checkpoint: the optimiser state [{optimizers.Description}] could not be loaded ({e.Message}).", e);
+        }
     }
 
     private void CheckCompatible(string path, CheckpointState state)

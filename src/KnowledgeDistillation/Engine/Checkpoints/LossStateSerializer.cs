@@ -83,8 +83,38 @@ internal static class LossStateSerializer
         }
     }
 
+    /// <summary>Walks the loss state with the same checks as <see cref="Read"/>, without allocating tensors or importing anything.</summary>
+    /// <param name="reader">The checkpoint stream, at the loss state.</param>
+    /// <param name="states">This run's loss states, in order.</param>
+    /// <param name="path">The file (for messages).</param>
+    /// <param name="end">Where the payload ends.</param>
+    public static void Skip(BinaryReader reader, IReadOnlyList<ILossState> states, string path, long end)
+    {
+        foreach (var state in states)
+        {
+            var name = reader.ReadString();
+            if (name != state.Name)
+            {
+                throw new InvalidDataException($"'{path}' holds loss state '{name}' where this run has '{state.Name}'.");
+            }
+
+            var count = reader.ReadInt32();
+            if (count < 0 || count > MaxTensorsPerState)
+            {
+                throw Invalid(path, state.Name, $"the tensor count {count} is out of range");
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var key = reader.ReadString();
+                var (_, _, length) = ReadHeader(reader, path, state.Name, key, end);
+                reader.BaseStream.Position += length;
+            }
+        }
+    }
+
     /// <summary>Reads and checks one tensor's dtype, shape and byte length before anything is allocated.</summary>
-    private static (ScalarType DType, long[] Shape, int Length) ReadHeader(BinaryReader reader, string path, string state, string key)
+    private static (ScalarType DType, long[] Shape, int Length) ReadHeader(BinaryReader reader, string path, string state, string key, long end = long.MaxValue)
     {
         var dtype = (ScalarType)reader.ReadInt32();
         if (!ElementSizes.TryGetValue(dtype, out var elementSize))
@@ -112,7 +142,7 @@ internal static class LossStateSerializer
         }
 
         var length = reader.ReadInt32();
-        var remaining = reader.BaseStream.CanSeek ? reader.BaseStream.Length - reader.BaseStream.Position : long.MaxValue;
+        var remaining = reader.BaseStream.CanSeek ? Math.Min(end, reader.BaseStream.Length) - reader.BaseStream.Position : long.MaxValue;
         if (length != elements * elementSize || length > remaining)
         {
             throw Invalid(path, state, $"tensor '{key}' holds {length} bytes where {Guard.FormatShape(shape)} {dtype} needs {elements * elementSize}");
