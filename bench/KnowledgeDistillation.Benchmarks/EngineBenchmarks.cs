@@ -94,6 +94,46 @@ internal sealed class EngineBenchmarks : IDisposable
         Write("engine-teacher-cache.json", result);
     }
 
+    /// <summary>
+    /// Epoch time of KD with a disk (memory-mapped) teacher cache, after its first epoch, vs student alone, alternating
+    /// in <paramref name="rounds"/> rounds; what a disk cache's per-row reads (and checks) cost on a cached epoch.
+    /// <paramref name="samples"/> limits the epoch to the first training samples (0: all 60,000) for a quicker run.
+    /// </summary>
+    public void CachedDiskEpochs(int rounds = 3, int samples = 0)
+    {
+        var alone = new List<double>();
+        var cached = new List<double>();
+        using var train = _data.Train.Take(samples > 0 ? Math.Min(samples, (int)_data.Train.Count) : (int)_data.Train.Count);
+        var loader = new DataLoader(train, BatchSize, seed: 1);
+        var file = Path.Combine(Path.GetTempPath(), $"kd-bench-cache-{Environment.ProcessId}.cache");
+        try
+        {
+            using var teacher = Teacher.FromModule(_teacher);
+            using var cache = teacher.WithOutputCache(train.Count, new TeacherCacheOptions { Storage = TeacherCacheStorage.Disk, FilePath = file });
+            EpochSeconds(new[] { (IDistillationModel)cache }, loader, Loss.Hinton(4, 0.9), epochs: 1); // fill the cache once
+            for (var round = 0; round < rounds; round++)
+            {
+                alone.Add(EpochSeconds(Array.Empty<IDistillationModel>(), loader, new CrossEntropyLoss(), 1));
+                cached.Add(EpochSeconds(new[] { (IDistillationModel)cache }, loader, Loss.Hinton(4, 0.9), 1));
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var result = new
+        {
+            benchmark = "cache-disk",
+            samples = train.Count,
+            aloneSeconds = alone,
+            cachedSeconds = cached,
+            cachedOverAlone = Median(cached.Zip(alone, (c, a) => c / a)),
+        };
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cache-disk: student alone {Median(alone):F2} s/epoch, cached KD (disk) {Median(cached):F2}; cached/alone {result.cachedOverAlone:F3}"));
+        Write("engine-teacher-cache-disk.json", result);
+    }
+
     /// <summary>Resident set size every 100 steps over 10,000 KD steps (cached teacher), growth after a 1,000-step warm-up.</summary>
     public void ResidentMemory(int totalSteps = 10_000)
     {

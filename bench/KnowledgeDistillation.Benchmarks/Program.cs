@@ -4,6 +4,7 @@ using KnowledgeDistillation.Benchmarks;
 // in this one process, alternating A and B in rounds so machine load affects both alike.
 //   step    Distiller.Fit step time vs a hand-written TorchSharp loop doing the same KD step
 //   cache   an epoch with the cached teacher vs a student-only epoch vs an uncached KD epoch
+//   cache-disk  an epoch with a disk (memory-mapped) teacher cache vs a student-only epoch (--rounds N, default 3; --samples N, default all)
 //   memory  resident memory every 100 steps over 10,000 training steps
 //   all     the three above
 // Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST), --steps N (memory; default 10,000).
@@ -16,9 +17,10 @@ switch (command)
 {
     case "step": bench.StepOverhead(); break;
     case "cache": bench.CachedEpochs(); break;
+    case "cache-disk": bench.CachedDiskEpochs(int.TryParse(Argument(args, "--rounds"), out var rounds) ? rounds : 3, int.TryParse(Argument(args, "--samples"), out var samples) ? samples : 0); break;
     case "memory": bench.ResidentMemory(int.TryParse(Argument(args, "--steps"), out var steps) ? steps : 10_000); break;
     case "all": bench.StepOverhead(); bench.CachedEpochs(); bench.ResidentMemory(); break;
-    default: Console.Error.WriteLine($"Unknown benchmark '{command}': use step, cache, memory or all."); return 2;
+    default: Console.Error.WriteLine($"Unknown benchmark '{command}': use step, cache, cache-disk, memory or all."); return 2;
 }
 
 return 0;

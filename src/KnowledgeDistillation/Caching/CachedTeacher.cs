@@ -32,6 +32,12 @@ public sealed class CachedTeacher : ITeacher
     /// <param name="sampleCount">The number of samples of the training data (sample indices are 0..count-1).</param>
     /// <param name="options">Storage and verification settings.</param>
     /// <exception cref="ArgumentException">The teacher is trainable, the count is not positive, or a disk cache has no path.</exception>
+    /// <exception cref="InvalidDataException">
+    /// An existing disk cache file is corrupted or outdated (see <see cref="DiskSampleStore"/>), or holds fields a teacher
+    /// cache never writes; the message names the file and the field. Reading a cached row whose bytes were altered
+    /// later throws it from <see cref="Forward"/>, naming the sample.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">An existing disk cache was made by another teacher or for another sample count.</exception>
     public CachedTeacher(ITeacher teacher, long sampleCount, TeacherCacheOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
@@ -58,6 +64,18 @@ public sealed class CachedTeacher : ITeacher
                 "it was made by a teacher with different weights, and a cache never serves another teacher's outputs"),
             _ => new MemorySampleStore(sampleCount, teacher.Module.parameters().FirstOrDefault()?.device ?? CPU),
         };
+        if (_store.Fields is { } stored)
+        {
+            try
+            {
+                CheckStoredFields(stored, _options.FilePath);
+            }
+            catch
+            {
+                _store.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -152,6 +170,32 @@ public sealed class CachedTeacher : ITeacher
     {
         _store.Dispose();
         _projection?.Dispose();
+    }
+
+    /// <summary>
+    /// Checks that a reopened store holds what <see cref="Flatten"/> writes: "logits" (first) and "feature:NAME" rows in
+    /// float32, then the float64 [2] input fingerprints last.
+    /// </summary>
+    private static void CheckStoredFields(IReadOnlyList<SampleField> fields, string? path)
+    {
+        var last = fields[^1];
+        if (last.Name != FingerprintField || last.ElementType != ScalarType.Float64 || !last.RowShape.SequenceEqual(new long[] { 2 }))
+        {
+            throw new InvalidDataException(
+                $"The teacher cache '{path}' ends with field '{last}'; expected '{FingerprintField} [2] Float64'. The file was altered or written by something else: delete it.");
+        }
+
+        for (var f = 0; f < fields.Count - 1; f++)
+        {
+            var field = fields[f];
+            var known = (f == 0 && field.Name == LogitsField) || (field.Name.StartsWith(FeaturePrefix, StringComparison.Ordinal) && field.Name.Length > FeaturePrefix.Length);
+            if (!known || field.ElementType != ScalarType.Float32)
+            {
+                throw new InvalidDataException(
+                    $"The teacher cache '{path}' holds field {f} '{field}', which a teacher cache never writes; expected '{LogitsField}' (first) or " +
+                    $"'{FeaturePrefix}NAME', in Float32. The file was altered or written by something else: delete it.");
+            }
+        }
     }
 
     private void VerifyCachedSubset(long[] indices, bool[] filled, Batch batch, Tensor fingerprints)
