@@ -226,9 +226,12 @@ public class SemiOnlineLossTests
         using var student = Student.FromModule(studentNet);
         using var distiller = new Distiller(new IDistillationModel[] { teacher, student }, Recipes.Sokd(bridge, "body"), new DistillerOptions { Epochs = 2, Seed = 1 });
 
+        distiller.Evaluate(new DataLoader(data, 96, shuffle: false)).Keys.Should().Contain("bridge", "declared features are captured before any Fit too");
+
         var result = distiller.Fit(new DataLoader(data, 32, seed: 2), new DataLoader(data, 96, shuffle: false));
 
         teacher.KeptFeatures.Should().BeEquivalentTo(new[] { "body" });
+        distiller.Evaluate(new DataLoader(data, 96, shuffle: false)).Keys.Should().Contain("bridge");
         teacher.Hits.Should().BeGreaterThan(0, "the second epoch reads the cache");
         result.History[^1].EvalMetrics.Keys.Should().BeEquivalentTo(new[] { "student", "bridge" }, "the bridge is evaluated on the uncached teacher's captured feature");
         result.History[^1].EvalMetrics["bridge"]["accuracy"].Should().BeGreaterThan(0.5);
