@@ -402,25 +402,9 @@ public static class IdxReader
     }
 
     /// <summary>A read-only, forward-only stream that yields a few already-consumed bytes, then the rest of an inner stream.</summary>
-    private sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream inner) : Stream
+    private sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream inner) : ForwardOnlyStream
     {
         private ReadOnlyMemory<byte> _prefix = prefix;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -434,15 +418,5 @@ public static class IdxReader
             _prefix = _prefix[n..];
             return n;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
