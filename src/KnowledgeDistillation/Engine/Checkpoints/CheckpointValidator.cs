@@ -115,7 +115,7 @@ internal static class CheckpointValidator
                 var size = ReadLeb128(reader, path, owner, $"a size of '{name}'", payloadEnd);
                 if (size != target.shape[d])
                 {
-                    throw ModuleInvalid(path, owner, $"'{name}' has size {size} in dimension {d} where the module has shape [{string.Join(", ", target.shape)}]");
+                    throw ModuleInvalid(path, owner, $"'{name}' has size {size} in dimension {d} where the module has shape {Guard.Shape(target)}");
                 }
             }
 

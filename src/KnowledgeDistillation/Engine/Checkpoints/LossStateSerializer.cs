@@ -50,19 +50,8 @@ internal static class LossStateSerializer
     {
         foreach (var state in states)
         {
-            var name = reader.ReadString();
-            if (name != state.Name)
-            {
-                throw new InvalidDataException($"'{path}' holds loss state '{name}' where this run has '{state.Name}'.");
-            }
-
+            var count = ReadStateHeader(reader, state, path);
             using var scope = NewDisposeScope();
-            var count = reader.ReadInt32();
-            if (count < 0 || count > MaxTensorsPerState)
-            {
-                throw Invalid(path, state.Name, $"the tensor count {count} is out of range");
-            }
-
             var tensors = new Dictionary<string, Tensor>(count);
             for (var i = 0; i < count; i++)
             {
@@ -92,18 +81,7 @@ internal static class LossStateSerializer
     {
         foreach (var state in states)
         {
-            var name = reader.ReadString();
-            if (name != state.Name)
-            {
-                throw new InvalidDataException($"'{path}' holds loss state '{name}' where this run has '{state.Name}'.");
-            }
-
-            var count = reader.ReadInt32();
-            if (count < 0 || count > MaxTensorsPerState)
-            {
-                throw Invalid(path, state.Name, $"the tensor count {count} is out of range");
-            }
-
+            var count = ReadStateHeader(reader, state, path);
             for (var i = 0; i < count; i++)
             {
                 var key = reader.ReadString();
@@ -111,6 +89,24 @@ internal static class LossStateSerializer
                 reader.BaseStream.Position += length;
             }
         }
+    }
+
+    /// <summary>Reads a state's name (it must be the run's) and its tensor count (within bounds).</summary>
+    private static int ReadStateHeader(BinaryReader reader, ILossState state, string path)
+    {
+        var name = reader.ReadString();
+        if (name != state.Name)
+        {
+            throw new InvalidDataException($"'{path}' holds loss state '{name}' where this run has '{state.Name}'.");
+        }
+
+        var count = reader.ReadInt32();
+        if (count < 0 || count > MaxTensorsPerState)
+        {
+            throw Invalid(path, state.Name, $"the tensor count {count} is out of range");
+        }
+
+        return count;
     }
 
     /// <summary>Reads and checks one tensor's dtype, shape and byte length before anything is allocated.</summary>
