@@ -143,7 +143,7 @@ public sealed class Distiller : IDisposable
     {
         ArgumentNullException.ThrowIfNull(data);
         var device = DeviceParser.Parse(_options.Device);
-        LossRequirementsCheck.ValidateAndCapture(_participants, _stages); // declared features, also before any Fit (evaluation models read them)
+        LossRequirementsCheck.Capture(_participants, _stages); // declared features, also before any Fit (evaluation models read them)
         var models = _participants
             .Where(p => p is not ITeacher t || t.IsTrainable || _options.EvaluateTeachers || TrainedInSomeStage(p))
             .Concat(EvaluationModels)

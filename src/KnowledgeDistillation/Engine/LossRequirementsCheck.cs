@@ -13,11 +13,10 @@ internal static class LossRequirementsCheck
     public static void ValidateAndCapture(IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages)
     {
         var byName = participants.ToDictionary(p => p.Name, StringComparer.Ordinal);
-        var requested = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (stage, loss) in stages.SelectMany(s => Terms(s.Loss).Select(term => (s, term))))
         {
             var requirements = loss.Requirements;
-            var active = (stage.Active is null ? participants : participants.Where(p => stage.Active.Contains(p.Name))).Select(p => p.Name).ToArray();
+            var active = StageRun.ListedActive(stage, participants).Select(p => p.Name).ToArray();
             foreach (var name in requirements.Participants)
             {
                 if (!active.Contains(name, StringComparer.Ordinal))
@@ -32,27 +31,31 @@ internal static class LossRequirementsCheck
 
             foreach (var feature in requirements.Features)
             {
-                var participant = byName[feature.Participant];
-                if (participant.AvailableFeatures is { } available && !available.Contains(feature.Feature))
+                if (byName[feature.Participant].AvailableFeatures is { } available && !available.Contains(feature.Feature))
                 {
                     throw new ArgumentException(
                         $"Stage '{stage.Name}': loss '{loss.Name}' reads feature '{feature.Feature}' of participant '{feature.Participant}', " +
                         $"which it cannot produce. Features it can produce: {Quoted(available.Take(60))}{(available.Count > 60 ? ", ..." : string.Empty)}.",
                         "stages");
                 }
-
-                if (!requested.TryGetValue(feature.Participant, out var names))
-                {
-                    requested[feature.Participant] = names = new HashSet<string>(StringComparer.Ordinal);
-                }
-
-                names.Add(feature.Feature);
             }
         }
 
-        foreach (var (participant, features) in requested)
+        Capture(participants, stages);
+    }
+
+    /// <summary>
+    /// Asks each participant to produce the features the stages' losses declare for it (idempotent: already captured names
+    /// are skipped). Called by <see cref="ValidateAndCapture"/> and before an evaluation, whose models may read them.
+    /// </summary>
+    public static void Capture(IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages)
+    {
+        var declared = stages.SelectMany(s => Terms(s.Loss)).SelectMany(l => l.Requirements.Features)
+            .Where(f => participants.Any(p => p.Name == f.Participant));
+        foreach (var group in declared.GroupBy(f => f.Participant, StringComparer.Ordinal))
         {
-            byName[participant].CaptureFeatures(features.Order(StringComparer.Ordinal).ToArray());
+            var participant = participants.First(p => p.Name == group.Key);
+            participant.CaptureFeatures(group.Select(f => f.Feature).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray());
         }
     }
 

@@ -69,7 +69,7 @@ internal sealed class StageRun
     {
         if (stage.Active is not null)
         {
-            return participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
+            return ListedActive(stage, participants);
         }
 
         var terms = LossRequirementsCheck.Terms(stage.Loss).ToArray();
@@ -82,15 +82,18 @@ internal sealed class StageRun
         return participants.Where(p => trainable.Contains(p) || read.Contains(p.Name)).ToArray();
     }
 
+    /// <summary>The participants the stage's explicit <see cref="DistillationStage.Active"/> list names, or all when it has none.</summary>
+    public static IReadOnlyList<IDistillationModel> ListedActive(DistillationStage stage, IReadOnlyList<IDistillationModel> participants) =>
+        stage.Active is null ? participants : participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
+
     /// <summary>
     /// The participants a stage optimises: its explicit <see cref="DistillationStage.Trainable"/> list (the one way to say
     /// who trains), or by default every student and trainable teacher (within <see cref="DistillationStage.Active"/> when set).
     /// </summary>
     public static IReadOnlyList<IDistillationModel> TrainableOf(DistillationStage stage, IReadOnlyList<IDistillationModel> participants)
     {
-        var active = stage.Active is null ? participants : participants.Where(p => stage.Active.Contains(p.Name)).ToArray();
         return stage.Trainable is null
-            ? active.Where(p => p is not ITeacher t || t.IsTrainable).ToArray()
+            ? ListedActive(stage, participants).Where(p => p is not ITeacher t || t.IsTrainable).ToArray()
             : participants.Where(p => stage.Trainable.Contains(p.Name)).ToArray();
     }
 
