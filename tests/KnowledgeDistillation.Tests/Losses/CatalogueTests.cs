@@ -156,6 +156,15 @@ public sealed class CatalogueTests
             (nameof(Loss.TfKdReg), Loss.TfKdReg()),
             (nameof(Loss.MutualLearning), Loss.MutualLearning(Peers)),
             (nameof(Loss.IeDml), Loss.IeDml(Autoencoder, SecondAutoencoder, Split, Split, Feature)),
+            (nameof(Loss.DecoupledKD), Loss.DecoupledKD(warmupEpochs: 5)),
+            (nameof(Loss.Dkd), Loss.Dkd()),
+            (nameof(Loss.Dist), Loss.Dist()),
+            (nameof(Loss.Standardized), Loss.Standardized(Loss.DecoupledKD())),
+            (nameof(Loss.AttentionTransfer), Loss.AttentionTransfer(new FeaturePair[] { Feature, Feature })),
+            (nameof(Loss.NeuronSelectivityTransfer), Loss.NeuronSelectivityTransfer(new FeaturePair[] { Feature })),
+            (nameof(Loss.SimilarityPreserving), Loss.SimilarityPreserving(new FeaturePair[] { Feature })),
+            (nameof(Loss.ProbabilisticKnowledgeTransfer), Loss.ProbabilisticKnowledgeTransfer(new FeaturePair[] { Feature })),
+            (nameof(Loss.RelationalKD), Loss.RelationalKD(new FeaturePair[] { Feature, Feature })),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -170,6 +179,8 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.IeKd), KnowledgeDistillation.Losses.Recipes.IeKd(Autoencoder, Split, Feature, autoencoderEpochs: 1)),
             (nameof(KnowledgeDistillation.Losses.Recipes.IeKd) + " without KD", KnowledgeDistillation.Losses.Recipes.IeKd(Autoencoder, Split, Feature, withKD: false)),
             (nameof(KnowledgeDistillation.Losses.Recipes.IeDml), KnowledgeDistillation.Losses.Recipes.IeDml(Autoencoder, SecondAutoencoder, Split, Split, Feature)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.Dkd), KnowledgeDistillation.Losses.Recipes.Dkd()),
+            (nameof(KnowledgeDistillation.Losses.Recipes.Dist), KnowledgeDistillation.Losses.Recipes.Dist()),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 
