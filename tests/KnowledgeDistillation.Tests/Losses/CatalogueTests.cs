@@ -165,6 +165,7 @@ public sealed class CatalogueTests
             (nameof(Loss.SimilarityPreserving), Loss.SimilarityPreserving(new FeaturePair[] { Feature })),
             (nameof(Loss.ProbabilisticKnowledgeTransfer), Loss.ProbabilisticKnowledgeTransfer(new FeaturePair[] { Feature })),
             (nameof(Loss.RelationalKD), Loss.RelationalKD(new FeaturePair[] { Feature, Feature })),
+            (nameof(Loss.Hint), Loss.Hint(Feature)),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -181,6 +182,7 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.IeDml), KnowledgeDistillation.Losses.Recipes.IeDml(Autoencoder, SecondAutoencoder, Split, Split, Feature)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Dkd), KnowledgeDistillation.Losses.Recipes.Dkd()),
             (nameof(KnowledgeDistillation.Losses.Recipes.Dist), KnowledgeDistillation.Losses.Recipes.Dist()),
+            (nameof(KnowledgeDistillation.Losses.Recipes.FitNets), KnowledgeDistillation.Losses.Recipes.FitNets(Feature, null)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 
