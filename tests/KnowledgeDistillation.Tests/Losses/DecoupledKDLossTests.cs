@@ -141,3 +141,30 @@ public sealed class DecoupledKDLossContractTests : LossContractTests
 
     protected override IEnumerable<LossBadInput> BadInputs => base.BadInputs.Concat(LogitsBadInputs(["student", "teacher"], readsLabels: true));
 }
+
+/// <summary>DKD through the engine: the warm-up reads the stage's epoch (serial: the run seeds TorchSharp's global generator).</summary>
+[Collection(SerialCollection.Name)]
+public class DecoupledKDLossEngineTests
+{
+    [Fact]
+    public void The_warm_up_factor_follows_the_engines_stage_epochs()
+    {
+        using var data = SyntheticData.Blobs(48, classes: 4, dims: 6, seed: 21);
+        random.manual_seed(22);
+        using var teacherNet = new KnowledgeDistillation.Models.Mlp(6, new[] { 12 }, numClasses: 4);
+        using var studentNet = new KnowledgeDistillation.Models.Mlp(6, new[] { 5 }, numClasses: 4);
+        using var teacher = KnowledgeDistillation.Teacher.FromModule(teacherNet);
+        using var student = KnowledgeDistillation.Student.FromModule(studentNet);
+        using var distiller = new KnowledgeDistillation.Engine.Distiller(
+            new IDistillationModel[] { teacher, student }, Recipes.Dkd(alpha: 1, beta: 8, warmupEpochs: 2), new KnowledgeDistillation.Engine.DistillerOptions { Epochs = 3, Seed = 23 });
+        var history = distiller.Fit(new KnowledgeDistillation.Data.DataLoader(data, 16, seed: 24)).History;
+
+        // dkd = w(epoch) (TCKD + 8 NCKD) per step, so the epoch means keep the ratio exactly: w = 1/2, 1, 1.
+        var factors = history.Select(r => r.LossParts["dkd"] / (r.LossParts["dkd.tckd"] + (8 * r.LossParts["dkd.nckd"]))).ToArray();
+        factors.Should().HaveCount(3);
+        factors[0].Should().BeApproximately(0.5, 1e-5);
+        factors[1].Should().BeApproximately(1.0, 1e-5);
+        factors[2].Should().BeApproximately(1.0, 1e-5);
+        history.Should().OnlyContain(r => r.LossParts.ContainsKey("ce"));
+    }
+}
