@@ -196,9 +196,10 @@ public static class Cifar
         {
             logger?.LogInformation("Downloading {Uri} into {Directory}", uri, cacheDirectory);
             var md5 = DownloadToFile(uri, archive, options.DownloadTimeout, environment, ct);
-            if (!string.Equals(md5, spec.Md5, StringComparison.OrdinalIgnoreCase))
+            var expected = environment.ExpectedMd5?.Invoke(spec.Variant) ?? spec.Md5;
+            if (!string.Equals(md5, expected, StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidDataException($"The archive downloaded from {uri} has MD5 {md5}, not the published {spec.Md5}; it is incomplete or not the official file.");
+                throw new InvalidDataException($"The archive downloaded from {uri} has MD5 {md5}, not the published {expected}; it is incomplete or not the official file.");
             }
 
             Extract(spec, archive, uri, cacheDirectory, ct);
@@ -347,4 +348,7 @@ internal sealed class CifarEnvironment
 
     /// <summary>The HTTP handler for downloads (must override the synchronous <see cref="HttpMessageHandler.Send"/>), or <c>null</c> for the default; not disposed.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
+
+    /// <summary>Replaces the published MD5 of an archive (tests serve archives of their own); <c>null</c> checks the published one.</summary>
+    public Func<CifarVariant, string>? ExpectedMd5 { get; init; }
 }

@@ -183,7 +183,13 @@ public sealed class DataPipeline : IBatchSource
         Tensor? targets = null;
         try
         {
-            inputs = tensor(values!, dims);
+            // torch.tensor wraps the managed array, whose address (and so its alignment) depends on the thread and
+            // the garbage collector; BLAS kernels round differently for different alignments. A copy into libtorch's
+            // own 64-byte-aligned storage makes results independent of where and when the batch was built.
+            using (var wrapped = tensor(values!, dims))
+            {
+                inputs = wrapped.clone();
+            }
             targets = labels is null ? null : tensor(labels, dtype: ScalarType.Int64);
             return new HostBatch(inputs, targets, tensor(indices, dtype: ScalarType.Int64));
         }
