@@ -32,15 +32,22 @@ internal sealed class PipelineBenchmarks(string? dataDirectory, string output)
         var variants = new[] { 0, 1, 2 };
         var epochs = variants.ToDictionary(w => w, _ => new List<double>());
         var waits = variants.ToDictionary(w => w, _ => new List<double>());
+        var pauses = variants.ToDictionary(w => w, _ => new List<double>());
         Console.WriteLine($"torch threads: {get_num_threads()}, cores: {Environment.ProcessorCount}, samples: {dataset.Count}");
         for (var round = 0; round < rounds; round++)
         {
             foreach (var workers in round % 2 == 0 ? variants : variants.Reverse().ToArray())
             {
+                var pausedBefore = GC.GetTotalPauseDuration();
+                var gen2Before = GC.CollectionCount(2);
                 var (seconds, waited) = Epoch(teacherNet, dataset, workers, round);
+                var paused = (GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds;
                 epochs[workers].Add(seconds);
                 waits[workers].Add(waited);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round} workers {workers}: epoch {seconds:F2} s, training thread waited for data {waited:F2} s ({100 * waited / seconds:F1} %)"));
+                pauses[workers].Add(paused);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  round {round} workers {workers}: epoch {seconds:F2} s, training thread waited for data {waited:F2} s ({100 * waited / seconds:F1} %), " +
+                    $"GC pauses {paused:F2} s ({GC.CollectionCount(2) - gen2Before} gen-2), load {LoadAverage()}"));
             }
         }
 
@@ -53,6 +60,7 @@ internal sealed class PipelineBenchmarks(string? dataDirectory, string output)
             rounds,
             epochSeconds = epochs.ToDictionary(p => $"workers{p.Key}", p => p.Value),
             dataWaitSeconds = waits.ToDictionary(p => $"workers{p.Key}", p => p.Value),
+            gcPauseSeconds = pauses.ToDictionary(p => $"workers{p.Key}", p => p.Value),
             prefetch1OverSync = Median(epochs[1].Zip(epochs[0], (a, b) => a / b).Skip(1)),
             prefetch2OverSync = Median(epochs[2].Zip(epochs[0], (a, b) => a / b).Skip(1)),
             syncDataShare = Median(waits[0].Zip(epochs[0], (w, e) => w / e).Skip(1)),
@@ -82,6 +90,9 @@ internal sealed class PipelineBenchmarks(string? dataDirectory, string output)
         distiller.Fit(timed);
         return (clock.Elapsed.TotalSeconds, timed.Waited.TotalSeconds);
     }
+
+    /// <summary>The 1-minute load average where Linux reports it.</summary>
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static double Median(IEnumerable<double> values)
     {
