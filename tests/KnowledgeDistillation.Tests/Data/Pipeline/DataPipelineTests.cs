@@ -148,6 +148,25 @@ public sealed class DataPipelineTests
     }
 
     [Fact]
+    public void Samples_and_options_are_checked_with_the_argument_named()
+    {
+        var shape = () => new DataSample(new float[5], [2, 3]);
+        shape.Should().Throw<ArgumentException>().WithMessage("*shape [2, 3] needs 6 values; got 5*").WithParameterName("values");
+        var label = () => new DataSample(new float[1], [1], -1);
+        label.Should().Throw<ArgumentException>().WithParameterName("label");
+        var crop = () => new RandomCrop(0, 4);
+        crop.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("height");
+        var flip = () => new RandomHorizontalFlip(1.5);
+        flip.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("probability");
+        var cifar = () => new CifarOptions { TrainLimit = 0 }.Validate();
+        cifar.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("TrainLimit");
+        var nullTransform = new DataPipelineOptions();
+        nullTransform.Transforms.Add(null!);
+        var pipeline = () => new DataPipeline(Images(3), nullTransform);
+        pipeline.Should().Throw<ArgumentException>().WithParameterName("Transforms");
+    }
+
+    [Fact]
     public void FromEnumerable_keeps_the_samples_and_checks_them()
     {
         var dataset = Dataset.FromEnumerable(Enumerable.Range(0, 5).Select(i => new DataSample([i, -i], [2], i % 3)));

@@ -65,6 +65,32 @@ public sealed class FileDatasetTests : IDisposable
     }
 
     [Fact]
+    public void A_pipeline_of_image_files_gives_the_same_batches_with_workers_and_names_a_damaged_file_on_the_training_thread()
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            WritePng(i % 2 == 0 ? "even" : "odd", $"{i:D2}.png", 6, 6, seed: i);
+        }
+
+        float[][] Read(int workers)
+        {
+            var dataset = new ImageFolderDataset(_directory); // lists the files now
+            var options = new DataPipelineOptions { BatchSize = 5, Seed = 2, Workers = workers, PrefetchBatches = 2 };
+            options.Transforms.Add(new RandomCrop(6, 6, padding: 1));
+            options.Transforms.Add(new RandomHorizontalFlip());
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            return new DataPipeline(dataset, options).GetBatches(1, TorchSharp.torch.CPU).Select(b => b.Inputs.data<float>().ToArray()).ToArray();
+        }
+
+        Read(3).Should().BeEquivalentTo(Read(0), o => o.WithStrictOrdering());
+
+        var damaged = Path.Combine(_directory, "odd", "99.png");
+        File.WriteAllBytes(damaged, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]);
+        var act = () => Read(2);
+        act.Should().Throw<InvalidDataException>().WithMessage($"Image '{damaged}' cannot be decoded*");
+    }
+
+    [Fact]
     public void IdxDataset_gives_the_FashionMnist_loader_values_without_normalisation()
     {
         var directory = Path.Combine(_directory, "fmnist");
