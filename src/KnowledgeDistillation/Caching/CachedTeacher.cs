@@ -84,6 +84,9 @@ public sealed class CachedTeacher : ITeacher
     /// <summary>The wrapped teacher (for views that must run it on samples the cache does not hold, such as evaluation).</summary>
     internal ITeacher Inner => _teacher;
 
+    /// <summary>Whether the cache refuses samples whose inputs changed since they were cached (inputs are verified and changes are not allowed).</summary>
+    internal bool RefusesChangedInputs => _options.VerifyInputs && !_options.AllowChangedInputs;
+
     /// <inheritdoc />
     public nn.Module Module => _teacher.Module;
 

@@ -70,27 +70,7 @@ public sealed class DataLoader : IBatchSource
 
     /// <summary>The sample order of an epoch (exposed for tests and per-sample stores).</summary>
     /// <param name="epoch">The epoch, from 0.</param>
-    public long[] Order(int epoch)
-    {
-        var n = _dataset.Count;
-        var order = new long[n];
-        for (long i = 0; i < n; i++)
-        {
-            order[i] = i;
-        }
-
-        if (_shuffle)
-        {
-            var state = _seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
-            for (var i = n - 1; i > 0; i--)
-            {
-                var j = (long)(NextUInt64(ref state) % (ulong)(i + 1));
-                (order[i], order[j]) = (order[j], order[i]);
-            }
-        }
-
-        return order;
-    }
+    public long[] Order(int epoch) => ShuffleOrder.Create(_dataset.Count, _shuffle, _seed, epoch);
 
     private Batch MakeBatch(long[] order, int start, int length, Device device)
     {
@@ -110,13 +90,5 @@ public sealed class DataLoader : IBatchSource
         }
 
         return new Batch(inputs, targets, indices.to(device));
-    }
-
-    private static ulong NextUInt64(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

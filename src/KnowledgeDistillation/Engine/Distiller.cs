@@ -219,6 +219,8 @@ public sealed class Distiller : IDisposable
         {
             throw new ArgumentException("The evaluation data is empty.", nameof(evaluation));
         }
+
+        AugmentedCacheCheck.Check(_participants, train);
     }
 
     /// <summary>Seeds a fresh run, or restores a checkpoint's weights, state, position and history.</summary>
