@@ -42,6 +42,28 @@ public sealed class GnnOnnxExportTests
         }
     }
 
+    [Theory]
+    [InlineData(CpfVariant.Inductive)]
+    [InlineData(CpfVariant.Transductive)]
+    public void CpfStudentMatchesOnnxRuntime(CpfVariant variant)
+    {
+        random.manual_seed(22);
+        var graph = RandomGraph(seed: 5);
+        var labels = Enumerable.Range(0, Nodes).Select(i => (long)(i % Classes)).ToArray();
+        using var labelTensor = tensor(labels);
+        using var cpf = new CpfStudent(graph, Features, Classes, labelTensor, Enumerable.Range(0, Nodes).Where(i => i % 3 == 0).Select(i => (long)i).ToArray(),
+            new CpfOptions { Variant = variant, Layers = 4 });
+        using (no_grad())
+        {
+            cpf.Layer.BalanceLogit.copy_(randn(Nodes, 1, generator: new Generator(7)));
+        }
+
+        var bytes = OnnxExporter.ToBytes(cpf, new OnnxExportOptions { InputShape = new long[] { Nodes, Features }, DynamicBatch = false });
+        using var x = (rand(Nodes, Features, generator: new Generator(8)) < 0.15).to_type(ScalarType.Float32);
+        using var expected = OnnxRuntimeRunner.EvalForward(cpf, x);
+        OnnxRuntimeRunner.ShouldMatch(OnnxRuntimeRunner.Run(bytes, ("input", x)), expected, variant.ToString());
+    }
+
     [Fact]
     public void GraphModelsRefuseADynamicBatchAndSayWhy()
     {
