@@ -29,8 +29,15 @@ public static class KgeOnnxExporter
         var bytes = ToBytes(model, opset);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllBytes(temporary, bytes);
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temporary, bytes);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary); // no-op after the move
+        }
     }
 
     /// <summary>Exports <paramref name="model"/>'s scoring function and returns the ONNX model's bytes.</summary>
