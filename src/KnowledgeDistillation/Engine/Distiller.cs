@@ -14,7 +14,7 @@ namespace KnowledgeDistillation.Engine;
 /// trainable parameter (students, trainable teachers, the loss's own modules), evaluates, logs, checkpoints
 /// and calls callbacks. Nothing method-specific lives here: a method is participants + a loss + stages.
 /// </summary>
-public sealed class Distiller : IDisposable
+public sealed partial class Distiller : IDisposable
 {
     private readonly IReadOnlyList<IDistillationModel> _participants;
     private readonly IReadOnlyList<DistillationStage> _stages;

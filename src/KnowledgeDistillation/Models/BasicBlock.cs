@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ namespace KnowledgeDistillation.Models;
 /// BatchNorm starts at weight 1, bias 0. Submodules: <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c> and,
 /// for a projection, <c>downsample</c> (<c>downsample.0</c> the convolution, <c>downsample.1</c> the BatchNorm).
 /// </summary>
-public sealed class BasicBlock : Module<Tensor, Tensor>
+public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -90,5 +91,15 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         var conv = Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: kernelSize / 2, bias: false);
         init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
         return conv;
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Relu(graph.Emit(bn1, graph.Emit(conv1, input, nameof(conv1)), nameof(bn1)));
+        x = graph.Emit(bn2, graph.Emit(conv2, x, nameof(conv2)), nameof(bn2));
+        var shortcut = downsample is null ? input : graph.Emit(downsample, input, nameof(downsample));
+        return graph.Relu(graph.Add(x, shortcut));
     }
 }

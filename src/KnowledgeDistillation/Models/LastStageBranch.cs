@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace KnowledgeDistillation.Models;
 /// The last stage and head of a <see cref="ResNetCifar"/> as a module of its own (<c>stage3 -&gt; pool -&gt; fc</c>),
 /// mapping a <c>stage2</c> output to logits; built by <see cref="ResNetCifar.CreateLastStageBranch"/>.
 /// </summary>
-internal sealed class LastStageBranch : Module<Tensor, Tensor>
+internal sealed class LastStageBranch : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential stage3;
     private readonly Sequential pool;
@@ -38,5 +39,13 @@ internal sealed class LastStageBranch : Module<Tensor, Tensor>
         using var f3 = stage3.call(input);
         using var pooled = pool.call(f3);
         return fc.call(pooled);
+    }
+
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Emit(stage3, input, nameof(stage3));
+        x = graph.Emit(pool, x, nameof(pool));
+        return graph.Emit(fc, x, nameof(fc));
     }
 }

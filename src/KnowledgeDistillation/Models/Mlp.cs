@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace KnowledgeDistillation.Models;
 /// A multi-layer perceptron over flattened inputs: <c>Linear - ReLU</c> per hidden layer, then a linear
 /// head. Submodules are named <c>layers.fc{i}</c> and <c>layers.head</c> for feature capture.
 /// </summary>
-public sealed class Mlp : Module<Tensor, Tensor>
+public sealed class Mlp : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential layers;
 
@@ -43,4 +44,11 @@ public sealed class Mlp : Module<Tensor, Tensor>
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input) => layers.call(input);
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Emit(layers, input, nameof(layers));
+    }
 }

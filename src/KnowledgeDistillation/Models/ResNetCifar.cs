@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace KnowledgeDistillation.Models;
 /// Submodules are named for feature capture: <c>stem</c>, <c>stage1</c>, <c>stage2</c>, <c>stage3</c>
 /// (blocks <c>stage{s}.{i}</c>), <c>pool</c> (the flattened pooled vector) and <c>fc</c> (the logits).
 /// </summary>
-public sealed class ResNetCifar : Module<Tensor, Tensor>
+public sealed class ResNetCifar : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential stem;
     private readonly Sequential stage1;
@@ -200,5 +201,17 @@ public sealed class ResNetCifar : Module<Tensor, Tensor>
         {
             throw new ArgumentOutOfRangeException(paramName, value, $"'{paramName}' must be >= {min}.");
         }
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Emit(stem, input, nameof(stem));
+        x = graph.Emit(stage1, x, nameof(stage1));
+        x = graph.Emit(stage2, x, nameof(stage2));
+        x = graph.Emit(stage3, x, nameof(stage3));
+        x = graph.Emit(pool, x, nameof(pool));
+        return graph.Emit(fc, x, nameof(fc));
     }
 }

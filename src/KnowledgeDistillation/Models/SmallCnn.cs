@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace KnowledgeDistillation.Models;
 /// <see cref="Student"/> give the reference pair used by the samples and benchmarks. Submodules are
 /// named for feature capture: <c>features</c>, <c>features.block{i}</c>, <c>classifier</c>.
 /// </summary>
-public sealed class SmallCnn : Module<Tensor, Tensor>
+public sealed class SmallCnn : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Sequential features;
     private readonly Sequential classifier;
@@ -107,5 +108,12 @@ public sealed class SmallCnn : Module<Tensor, Tensor>
         }
 
         return classifier.call(features.call(input));
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Emit(classifier, graph.Emit(features, input, nameof(features)), nameof(classifier));
     }
 }

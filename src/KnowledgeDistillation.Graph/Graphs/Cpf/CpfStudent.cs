@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// The learned balance and confidences are exposed for interpretation (<see cref="Balance"/>,
 /// <see cref="NodeConfidence"/>, <see cref="EdgeWeights"/>).
 /// </summary>
-public sealed class CpfStudent : nn.Module<Tensor, Tensor>
+public sealed class CpfStudent : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly PlpConv plp;
     private readonly Tensor label_init;
@@ -123,5 +124,30 @@ public sealed class CpfStudent : nn.Module<Tensor, Tensor>
         {
             train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// Emits the eval-mode forward as ONNX (opset 18+; the input must be exactly this graph's [nodes, features], so export
+    /// with <c>DynamicBatch = false</c>): edge weights and the feature MLP once, then the K propagation steps with the
+    /// labelled rows clamped to their one-hot labels (stored in the model as constants).
+    /// </summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="input">Node features [N, F].</param>
+    /// <returns>The label distributions [N, classes].</returns>
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        using var scope = graph.Scope(nameof(plp));
+        var weights = plp.EmitEdgeWeights(graph, input);
+        var transformed = plp.EmitTransform(graph, input);
+        var unlabeled = graph.Sub(graph.Scalar(1), graph.Initializer(labeled, nameof(labeled)));
+        var clamped = graph.Initializer(labeled_one_hot, nameof(labeled_one_hot));
+        var h = graph.Initializer(label_init, nameof(label_init));
+        for (var k = 0; k < Options.Layers; k++)
+        {
+            h = graph.Add(graph.Mul(plp.EmitStep(graph, h, weights, transformed), unlabeled), clamped);
+        }
+
+        return h;
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -115,5 +116,44 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
         var alpha = balance_logit.sigmoid();
         var mixed = (alpha * propagated) + ((1 - alpha) * transformed);
         return nn.functional.relu(mixed).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Emits <see cref="EdgeWeights"/> as ONNX (eval mode): the per-target softmax of the source nodes' confidences, [E, 1].</summary>
+    /// <param name="graph">The graph under construction (opset 18+).</param>
+    /// <param name="x">Node features [N, F].</param>
+    /// <returns>The edge weights [E, 1].</returns>
+    public OnnxValue EmitEdgeWeights(OnnxGraphBuilder graph, OnnxValue x)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var confidence = variant == CpfVariant.Inductive
+            ? graph.Emit(attention!, x, nameof(attention))
+            : graph.Initializer(node_confidence!, nameof(node_confidence)); // feature dropout: identity in eval mode
+        var scores = graph.Node("Gather", new[] { confidence, graph.Initializer(propagation.Source, "source") }, OnnxAttribute.Int("axis", 0));
+        return propagation.EmitEdgeSoftmax(graph, scores, 1);
+    }
+
+    /// <summary>Emits <see cref="Transform"/> as ONNX (eval mode): the feature MLP, [N, classes].</summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="x">Node features [N, F].</param>
+    /// <returns>The transformed features [N, classes].</returns>
+    public OnnxValue EmitTransform(OnnxGraphBuilder graph, OnnxValue x)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Emit(mlp2, graph.Relu(graph.Emit(mlp1, x, nameof(mlp1))), nameof(mlp2));
+    }
+
+    /// <summary>Emits <see cref="Step"/> as ONNX (eval mode).</summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="labels">The current label distribution [N, classes].</param>
+    /// <param name="edgeWeights">Edge weights [E, 1] from <see cref="EmitEdgeWeights"/>.</param>
+    /// <param name="transformed">The MLP output from <see cref="EmitTransform"/>.</param>
+    /// <returns>The next label distribution [N, classes].</returns>
+    public OnnxValue EmitStep(OnnxGraphBuilder graph, OnnxValue labels, OnnxValue edgeWeights, OnnxValue transformed)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var propagated = propagation.EmitPropagate(graph, labels, edgeWeights);
+        var alpha = graph.Node("Sigmoid", new[] { graph.Initializer(balance_logit, nameof(balance_logit)) });
+        var mixed = graph.Add(graph.Mul(alpha, propagated), graph.Mul(graph.Sub(graph.Scalar(1), alpha), transformed));
+        return graph.Relu(mixed);
     }
 }

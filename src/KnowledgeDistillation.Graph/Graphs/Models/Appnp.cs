@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// APPNP (Klicpera et al. 2019): an MLP predicts Z, then K steps of personalised PageRank
 /// <c>H = (1 - alpha) Â H + alpha Z</c> over Â = D^-1/2 (A+I) D^-1/2.
 /// </summary>
-public sealed class Appnp : nn.Module<Tensor, Tensor>
+public sealed class Appnp : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly SparseInputLinear fc1;
@@ -46,5 +47,21 @@ public sealed class Appnp : nn.Module<Tensor, Tensor>
         }
 
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var z = graph.Emit(fc2, graph.Relu(graph.Emit(fc1, input, nameof(fc1))), nameof(fc2));
+        var teleport = graph.Mul(graph.Scalar(alpha), z);
+        var keep = graph.Scalar(1 - alpha);
+        var h = z;
+        for (var k = 0; k < steps; k++)
+        {
+            h = graph.Add(graph.Mul(keep, graph.Emit(propagation, h, nameof(propagation))), teleport);
+        }
+
+        return h;
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>Two-layer GAT (Veličković et al. 2018): H heads of width F concatenated with ELU, then one output head; dropout on features and attention.</summary>
-public sealed class Gat : nn.Module<Tensor, Tensor>
+public sealed class Gat : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly GatConv conv1;
@@ -35,5 +36,15 @@ public sealed class Gat : nn.Module<Tensor, Tensor>
         var z = conv1.call(x).flatten(1);
         var h = z.clamp_min(0) + z.clamp_max(0).exp() - 1;
         return conv2.call(h).mean(new long[] { 1 }).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var z = graph.Node("Flatten", new[] { graph.Emit(conv1, input, nameof(conv1)) }, OnnxAttribute.Int("axis", 1));
+        var h = graph.Node("Elu", new[] { z }, OnnxAttribute.Float("alpha", 1));
+        var heads = graph.Emit(conv2, h, nameof(conv2));
+        return graph.Node("ReduceMean", new[] { heads, graph.Int64s(1) }, OnnxAttribute.Int("keepdims", 0));
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// <c>e_uv = LeakyReLU(a_l·h_u + a_r·h_v)</c>, softmax over the in-neighbours u of v, <c>out_v = sum_u a_uv h_u + b</c>.
 /// Output [N, H, F]; the caller concatenates or averages heads.
 /// </summary>
-public sealed class GatConv : nn.Module<Tensor, Tensor>
+public sealed class GatConv : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly SparseInputLinear linear;
@@ -68,5 +69,30 @@ public sealed class GatConv : nn.Module<Tensor, Tensor>
         var weights = alpha.repeat_interleave(outFeatures, 1);
         var result = propagation.Propagate(flat, weights) + bias;
         return result.view(n, heads, outFeatures).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Emits the layer as ONNX (opset 18+, see <see cref="GraphPropagation.EmitEdgeSoftmax"/>): output [N, H, F].</summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="input">Node features [N, in].</param>
+    /// <returns>The layer's output [N, H, F].</returns>
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var n = propagation.NodeCount;
+        var edges = propagation.Source.shape[0];
+        var h = graph.Node("Reshape", new[] { graph.Emit(linear, input, nameof(linear)), graph.Int64s(n, heads, outFeatures) });
+        var left = graph.ReduceSum(graph.Mul(h, graph.Initializer(attention_left, nameof(attention_left))), false, -1);
+        var right = graph.ReduceSum(graph.Mul(h, graph.Initializer(attention_right, nameof(attention_right))), false, -1);
+        var axis0 = OnnxAttribute.Int("axis", 0);
+        var raw = graph.Add(
+            graph.Node("Gather", new[] { left, graph.Initializer(propagation.Source, "source") }, axis0),
+            graph.Node("Gather", new[] { right, graph.Initializer(propagation.Target, "target") }, axis0));
+        var scores = graph.Node("LeakyRelu", new[] { raw }, OnnxAttribute.Float("alpha", negativeSlope));
+        var alpha = propagation.EmitEdgeSoftmax(graph, scores, heads); // attention dropout: identity in eval mode
+        var flat = graph.Node("Reshape", new[] { h, graph.Int64s(n, heads * outFeatures) });
+        var expanded = graph.Node("Expand", new[] { graph.Node("Unsqueeze", new[] { alpha, graph.Int64s(2) }), graph.Int64s(edges, heads, outFeatures) });
+        var weights = graph.Node("Reshape", new[] { expanded, graph.Int64s(edges, heads * outFeatures) });
+        var result = graph.Add(propagation.EmitPropagate(graph, flat, weights), graph.Initializer(bias, nameof(bias)));
+        return graph.Node("Reshape", new[] { result, graph.Int64s(n, heads, outFeatures) });
     }
 }

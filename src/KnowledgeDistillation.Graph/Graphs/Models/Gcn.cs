@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>Two-layer GCN (Kipf and Welling 2017) over D^-1/2 (A+I) D^-1/2: dropout, conv, ReLU, dropout, conv -> logits.</summary>
-public sealed class Gcn : nn.Module<Tensor, Tensor>
+public sealed class Gcn : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly GcnConv conv1;
@@ -32,5 +33,12 @@ public sealed class Gcn : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = nn.functional.relu(conv1.call(x));
         return conv2.call(h).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Emit(conv2, graph.Relu(graph.Emit(conv1, input, nameof(conv1))), nameof(conv2));
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>A graph convolution (Kipf and Welling 2017): <c>out = Â dropout(x) W + b</c> with Â the propagation it is given (usually D^-1/2 (A+I) D^-1/2).</summary>
-public sealed class GcnConv : nn.Module<Tensor, Tensor>
+public sealed class GcnConv : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly SparseInputLinear linear;
@@ -36,5 +37,13 @@ public sealed class GcnConv : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         return (propagation.call(linear.call(x)) + bias).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var projected = graph.Emit(linear, input, nameof(linear));
+        return graph.Add(graph.Emit(propagation, projected, nameof(propagation)), graph.Initializer(bias, nameof(bias)));
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// GCNII (Chen et al. 2020): a linear input layer with ReLU, L <see cref="GcniiConv"/> layers with ReLU and dropout,
 /// and a linear output layer.
 /// </summary>
-public sealed class Gcnii : nn.Module<Tensor, Tensor>
+public sealed class Gcnii : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly SparseInputLinear input;
@@ -45,5 +46,20 @@ public sealed class Gcnii : nn.Module<Tensor, Tensor>
         }
 
         return output.call(dropout.call(h)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var h0 = graph.Relu(graph.Emit(this.input, input, nameof(this.input)));
+        var h = h0;
+        for (var i = 0; i < convs.Count; i++)
+        {
+            using var scope = graph.Scope($"{nameof(convs)}.{i}");
+            h = graph.Relu(convs[i].EmitOnnx(graph, h, h0));
+        }
+
+        return graph.Emit(output, h, nameof(output));
     }
 }

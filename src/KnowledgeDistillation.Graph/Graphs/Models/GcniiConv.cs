@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,5 +48,17 @@ public sealed class GcniiConv : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var support = ((1 - alpha) * propagation.call(h)) + (alpha * h0);
         return (((1 - Beta) * support) + (Beta * linear.call(support))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Emits the layer as ONNX from the current state <paramref name="h"/> and the initial state <paramref name="h0"/>.</summary>
+    /// <param name="graph">The graph under construction (its path is this layer's).</param>
+    /// <param name="h">The current state [N, F].</param>
+    /// <param name="h0">The initial state [N, F].</param>
+    /// <returns>The layer's output [N, F].</returns>
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue h, OnnxValue h0)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var support = graph.Add(graph.Mul(graph.Scalar(1 - alpha), graph.Emit(propagation, h, nameof(propagation))), graph.Mul(graph.Scalar(alpha), h0));
+        return graph.Add(graph.Mul(graph.Scalar(1 - Beta), support), graph.Mul(graph.Scalar(Beta), graph.Emit(linear, support, nameof(linear))));
     }
 }

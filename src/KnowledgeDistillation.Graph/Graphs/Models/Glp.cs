@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// GLP (Li et al. 2019, "Label efficient semi-supervised learning via graph filtering"): features filtered once by the
 /// renormalised low-pass filter Â^K (RNM filter, Â = D^-1/2 (A+I) D^-1/2), then a two-layer MLP classifier.
 /// </summary>
-public sealed class Glp : nn.Module<Tensor, Tensor>
+public sealed class Glp : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly Linear fc1;
@@ -53,5 +54,18 @@ public sealed class Glp : nn.Module<Tensor, Tensor>
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var h = input;
+        for (var k = 0; k < steps; k++)
+        {
+            h = graph.Emit(propagation, h, nameof(propagation));
+        }
+
+        return graph.Emit(fc2, graph.Relu(graph.Emit(fc1, h, nameof(fc1))), nameof(fc2));
     }
 }

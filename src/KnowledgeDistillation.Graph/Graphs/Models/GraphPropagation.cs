@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// edge list with <c>index_select</c> + <c>index_add</c> (never a dense N x N matrix). The edge arrays are buffers, so
 /// they move with the module to its device.
 /// </summary>
-public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
+public sealed class GraphPropagation : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Tensor source;
     private readonly Tensor target;
@@ -126,4 +127,62 @@ public sealed class GraphPropagation : nn.Module<Tensor, Tensor>
         result.data<double>().CopyFrom(max);
         return result.to(scores.dtype, scores.device).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Emits the propagation with the stored weights as ONNX (opset 16+): <c>Gather</c> of the source rows, scaled by the
+    /// edge weights, summed into the targets by <c>ScatterND</c> (reduction add). The edge lists are constants of the
+    /// model, so the exported graph only accepts this graph's node count.
+    /// </summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="input">Node states [N, F].</param>
+    /// <returns>The propagated states [N, F].</returns>
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return EmitPropagate(graph, input, graph.Node("Unsqueeze", new[] { graph.Initializer(weight, "weight"), graph.Int64s(1) }));
+    }
+
+    /// <summary>Emits <see cref="Propagate"/>: node states <paramref name="x"/> ([N, F]) with per-edge weights ([E, 1] or [E, F]).</summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="x">Node states [N, F].</param>
+    /// <param name="edgeWeights">Edge weights [E, 1] or [E, F].</param>
+    /// <returns>The propagated states [N, F].</returns>
+    public OnnxValue EmitPropagate(OnnxGraphBuilder graph, OnnxValue x, OnnxValue edgeWeights)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        RequireFixedGraph(graph);
+        var messages = graph.Mul(graph.Node("Gather", new[] { x, graph.Initializer(source, "source") }, OnnxAttribute.Int("axis", 0)), edgeWeights);
+        var zeros = graph.Node("ConstantOfShape", new[] { graph.Node("Shape", new[] { x }) });
+        return graph.Node("ScatterND", new[] { zeros, TargetIndex(graph), messages }, OnnxAttribute.String("reduction", "add"));
+    }
+
+    /// <summary>
+    /// Emits <see cref="EdgeSoftmax"/> for scores [E, <paramref name="heads"/>] (opset 18+: the per-target maximum is a
+    /// <c>ScatterND</c> with reduction max, subtracted before the exponential exactly as in <see cref="EdgeSoftmax"/>).
+    /// </summary>
+    /// <param name="graph">The graph under construction.</param>
+    /// <param name="scores">Edge scores [E, heads].</param>
+    /// <param name="heads">The number of score columns.</param>
+    /// <returns>Per-edge softmax weights [E, heads].</returns>
+    public OnnxValue EmitEdgeSoftmax(OnnxGraphBuilder graph, OnnxValue scores, long heads)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        graph.RequireOpset(18, "ScatterND with reduction 'max' (the edge softmax)", this);
+        RequireFixedGraph(graph);
+        var nodeShape = graph.Int64s(NodeCount, heads);
+        var target = graph.Initializer(this.target, "target");
+        var lowest = graph.Node("Expand", new[] { graph.Scalar(float.NegativeInfinity), nodeShape });
+        var max = graph.Node("ScatterND", new[] { lowest, TargetIndex(graph), scores }, OnnxAttribute.String("reduction", "max"));
+        var gatherAxis0 = OnnxAttribute.Int("axis", 0);
+        var e = graph.Node("Exp", new[] { graph.Sub(scores, graph.Node("Gather", new[] { max, target }, gatherAxis0)) });
+        var zeros = graph.Node("ConstantOfShape", new[] { nodeShape });
+        var denominator = graph.Node("ScatterND", new[] { zeros, TargetIndex(graph), e }, OnnxAttribute.String("reduction", "add"));
+        return graph.Node("Div", new[] { e, graph.Node("Gather", new[] { denominator, target }, gatherAxis0) });
+    }
+
+    private OnnxValue TargetIndex(OnnxGraphBuilder graph) =>
+        graph.Node("Unsqueeze", new[] { graph.Initializer(target, "target"), graph.Int64s(1) });
+
+    private void RequireFixedGraph(OnnxGraphBuilder graph) =>
+        graph.RequireStaticInputShape($"the edge lists of the {NodeCount}-node graph are constants of the model, so the input must have exactly {NodeCount} rows.");
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>Two-layer GraphSAGE with the mean aggregator (Hamilton et al. 2017), full-graph.</summary>
-public sealed class GraphSage : nn.Module<Tensor, Tensor>
+public sealed class GraphSage : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly SageConv conv1;
@@ -32,5 +33,12 @@ public sealed class GraphSage : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = nn.functional.relu(conv1.call(x));
         return conv2.call(h).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Emit(conv2, graph.Relu(graph.Emit(conv1, input, nameof(conv1))), nameof(conv2));
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// random-walk normalised adjacency without self loops. Computed as <c>[W_self; W_neigh] x</c> first and the mean of
 /// the projected neighbours second (equal by linearity, and cheap on sparse features).
 /// </summary>
-public sealed class SageConv : nn.Module<Tensor, Tensor>
+public sealed class SageConv : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly SparseInputLinear linear;
@@ -48,5 +49,15 @@ public sealed class SageConv : nn.Module<Tensor, Tensor>
         var self = projected[.., ..(int)outFeatures];
         var neighbours = projected[.., (int)outFeatures..].contiguous();
         return (self + propagation.call(neighbours) + bias).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var projected = graph.Emit(linear, input, nameof(linear));
+        var self = graph.Slice(projected, 1, 0, outFeatures);
+        var neighbours = graph.Slice(projected, 1, outFeatures, 2 * outFeatures);
+        return graph.Add(graph.Add(self, graph.Emit(propagation, neighbours, nameof(propagation))), graph.Initializer(bias, nameof(bias)));
     }
 }

@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>SGC (Wu et al. 2019): logistic regression on Â^K X, Â = D^-1/2 (A+I) D^-1/2. Â^K X is computed once per input and cached.</summary>
-public sealed class Sgc : nn.Module<Tensor, Tensor>
+public sealed class Sgc : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly GraphPropagation propagation;
     private readonly Linear linear;
@@ -43,5 +44,18 @@ public sealed class Sgc : nn.Module<Tensor, Tensor>
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var h = input;
+        for (var k = 0; k < steps; k++)
+        {
+            h = graph.Emit(propagation, h, nameof(propagation));
+        }
+
+        return graph.Emit(linear, h, nameof(linear));
     }
 }

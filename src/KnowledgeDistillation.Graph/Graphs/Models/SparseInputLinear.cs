@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace KnowledgeDistillation.Graph.Graphs;
 /// product is <c>out[i] = b + sum_j v_ij W[:, j]</c> via <c>index_select</c> + <c>index_add</c>. Dense inputs, inputs that
 /// need a gradient, and non-float32 inputs take the ordinary dense path.
 /// </summary>
-internal sealed class SparseInputLinear : nn.Module<Tensor, Tensor>
+internal sealed class SparseInputLinear : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private const double MaxDensity = 0.2;
     private readonly Linear linear;
@@ -105,5 +106,12 @@ internal sealed class SparseInputLinear : nn.Module<Tensor, Tensor>
         columns?.Dispose();
         values?.Dispose();
         cachedInput = rows = columns = values = null;
+    }
+
+    /// <inheritdoc />
+    public OnnxValue EmitOnnx(OnnxGraphBuilder graph, OnnxValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Emit(linear, input, nameof(linear)); // eval mode: no dropout; the sparse path computes the same product
     }
 }
