@@ -76,7 +76,8 @@ internal sealed class CheckpointWriter
     }
 
     /// <summary>
-    /// Checks the whole checkpoint (header, module blocks, loss state, optimiser block's extent, random generator state)
+    /// Checks the whole checkpoint (header, module blocks, loss state, optimiser block (extent and contents, see
+    /// <see cref="OptimizerBlockValidator"/>), random generator state)
     /// before restoring anything, then restores it.
     /// </summary>
     /// <param name="path">The checkpoint.</param>
@@ -129,7 +130,18 @@ internal sealed class CheckpointWriter
                     }
 
                     reader.BaseStream.Position = optimizerStart;
-                    LoadOptimizers(path, reader.ReadBytes(checked((int)(rngStart - optimizerStart))), resumedOptimizer);
+                    var block = reader.ReadBytes(checked((int)(rngStart - optimizerStart)));
+                    try
+                    {
+                        OptimizerBlockValidator.Validate(path, block, resumedOptimizer, state.Step);
+                    }
+                    catch
+                    {
+                        resumedOptimizer.Dispose();
+                        throw;
+                    }
+
+                    LoadOptimizers(path, block, resumedOptimizer);
                 }
             }
 
