@@ -46,6 +46,10 @@ internal sealed class Driver(DriverOptions options, TextWriter log)
                     worker = WorkerProcess.Start(target.Name, options.HeapLimitBytes);
                     report.ChildStarts++;
                     fresh = true;
+                    if (worker.Await(options.Startup, out _) != "READY")
+                    {
+                        throw new InvalidOperationException($"The worker for '{target.Name}' did not start: {worker.StderrTail}");
+                    }
                 }
 
                 worker.Send(current);

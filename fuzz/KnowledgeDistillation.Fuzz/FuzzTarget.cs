@@ -22,6 +22,9 @@ internal abstract class FuzzTarget
     /// <param name="scratch">A directory the target may write the input to; reused between inputs.</param>
     public abstract void Execute(byte[] input, string scratch);
 
+    /// <summary>Whether each seed must be accepted unchanged (checked in-process before a run); true for every reader.</summary>
+    public virtual bool SeedsMustBeAccepted => true;
+
     /// <summary>
     /// True when <paramref name="exception"/> is one the reader documents for a malformed file: by default an
     /// <see cref="InvalidDataException"/> (or a subtype). Anything else is a finding.

@@ -24,6 +24,7 @@ internal static class Cli
               --corpus <dir>                seeds from <dir>/<target>/ instead of generating them
               --findings <dir>              where failing inputs are saved (default fuzz-findings)
               --report <file>               also write the summary table (Markdown) to <file>
+          selftest [dir]                    check that the driver classifies every outcome (abort, hang, ...)
           replay <target> <file>            run one input in this process and print its outcome
           afl <target>                      SharpFuzz entry point for AFL++ (afl-fuzz ... -- <this> afl <target>)
           libfuzzer <target>                SharpFuzz entry point for libfuzzer-dotnet
@@ -51,7 +52,8 @@ internal static class Cli
                 "list" => List(),
                 "seeds" when args.Length == 2 => Seeds(args[1]),
                 "run" => RunDriver(Options(args.Skip(1).ToArray())),
-                "worker" when args.Length == 2 => Worker.Run(FuzzTargets.Get(args[1])),
+                "worker" when args.Length == 2 => Worker.Run(args[1] == "selftest" ? new SelfTestTarget() : FuzzTargets.Get(args[1])),
+                "selftest" => SelfTestTarget.Check(args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "kd-fuzz-selftest")),
                 "replay" when args.Length == 3 => Replay(FuzzTargets.Get(args[1]), args[2]),
                 "afl" when args.Length == 2 => Afl(FuzzTargets.Get(args[1])),
                 "libfuzzer" when args.Length == 2 => LibFuzzer(FuzzTargets.Get(args[1])),
