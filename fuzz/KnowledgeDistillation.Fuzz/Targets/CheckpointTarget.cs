@@ -25,6 +25,13 @@ internal sealed class CheckpointTarget : FuzzTarget
     /// <inheritdoc />
     public override string Api => "Distiller.Resume (input: checkpoint without trailer; the target seals it)";
 
+    /// <summary>
+    /// <see cref="InvalidDataException"/> from the reader; and <see cref="NonFiniteLossException"/>, which training throws
+    /// after an accepted file whose (re-sealed) weights or state make the loss NaN: only a forged checksum gets such a
+    /// file past the SHA-256 trailer, and the module blocks may legitimately hold any float (e.g. -inf in a mask buffer).
+    /// </summary>
+    public override bool IsDocumented(Exception exception) => exception is InvalidDataException or NonFiniteLossException;
+
     /// <inheritdoc />
     public override IReadOnlyList<(string Name, byte[] Data)> CreateSeeds(string scratch)
     {
