@@ -222,7 +222,7 @@ public sealed class CheckpointHardeningTests : IDisposable
     [Fact]
     public void Optimizer_hyperparameter_not_finite_is_refused()
     {
-        // was: accepted; the NaN momentum replaced the configured one and every later update was NaN
+        // was: accepted (the NaN replaced the configured momentum), then NonFiniteLossException at the next step
         var mutator = CheckpointMutator.Decode(_checkpoint);
         var options = FirstSgdState(mutator) - 42; // InitialLearningRate, LearningRate, momentum, dampening, weight_decay, nesterov, maximize
         BitConverter.ToDouble(mutator.Payload, options + 16).Should().Be(0.9);
@@ -233,7 +233,7 @@ public sealed class CheckpointHardeningTests : IDisposable
     [Fact]
     public void Optimizer_state_with_a_non_finite_value_is_refused()
     {
-        // was: accepted; the momentum buffer carried the infinity into the parameters
+        // was: accepted, then NonFiniteLossException once the infinite buffer reached the parameters
         var mutator = CheckpointMutator.Decode(_checkpoint);
         var data = FirstSgdState(mutator) + 5; // after the flag, element type, rank and two sizes
         BitConverter.TryWriteBytes(mutator.Payload.AsSpan(data + 4 * 5, 4), float.PositiveInfinity).Should().BeTrue();
