@@ -111,6 +111,9 @@ internal sealed class OptimizerSet : IDisposable
         }
     }
 
+    /// <summary>Each owner's optimiser, in the order <see cref="Save"/> writes their states (for checking a saved block before loading it).</summary>
+    public IReadOnlyList<(string Owner, optim.Optimizer Optimizer)> Optimizers => _entries.Select(e => (e.Owner, e.Optimizer)).ToArray();
+
     /// <summary>Reads every optimiser's state, in owner order.</summary>
     /// <param name="reader">The checkpoint stream.</param>
     public void Load(BinaryReader reader)

@@ -207,6 +207,49 @@ public sealed class CheckpointHardeningTests : IDisposable
     }
 
     [Fact]
+    public void Optimizer_momentum_buffer_with_another_shape_of_the_same_size_is_refused()
+    {
+        // was: accepted (TorchSharp's SGD builds the buffer from the file's shape), then a native error at the first step
+        var mutator = CheckpointMutator.Decode(_checkpoint);
+        var state = FirstSgdState(mutator);
+        mutator.Payload[state].Should().Be(1, "the first parameter has a momentum buffer");
+        mutator.Payload.AsSpan(state + 1, 4).ToArray().Should().Equal(6, 2, 16, 8); // Float32, rank 2, 16 x 8
+        mutator.Payload[state + 3] = 8;
+        mutator.Payload[state + 4] = 16;
+        ExpectRefused(mutator, "*optimiser state [student:SGD]*state 0 momentum buffer size 0*16*[16, 8]*");
+    }
+
+    [Fact]
+    public void Optimizer_hyperparameter_not_finite_is_refused()
+    {
+        // was: accepted (the NaN replaced the configured momentum), then NonFiniteLossException at the next step
+        var mutator = CheckpointMutator.Decode(_checkpoint);
+        var options = FirstSgdState(mutator) - 42; // InitialLearningRate, LearningRate, momentum, dampening, weight_decay, nesterov, maximize
+        BitConverter.ToDouble(mutator.Payload, options + 16).Should().Be(0.9);
+        BitConverter.TryWriteBytes(mutator.Payload.AsSpan(options + 16, 8), double.NaN).Should().BeTrue();
+        ExpectRefused(mutator, "*optimiser state [student:SGD]*group 0 momentum*finite*NaN*");
+    }
+
+    [Fact]
+    public void Optimizer_state_with_a_non_finite_value_is_refused()
+    {
+        // was: accepted, then NonFiniteLossException once the infinite buffer reached the parameters
+        var mutator = CheckpointMutator.Decode(_checkpoint);
+        var data = FirstSgdState(mutator) + 5; // after the flag, element type, rank and two sizes
+        BitConverter.TryWriteBytes(mutator.Payload.AsSpan(data + 4 * 5, 4), float.PositiveInfinity).Should().BeTrue();
+        ExpectRefused(mutator, "*optimiser state [student:SGD]*state 0 momentum buffer data*element 5*");
+    }
+
+    [Fact]
+    public void Optimizer_flag_other_than_zero_or_one_is_refused()
+    {
+        // was: accepted (BinaryReader.ReadBoolean reads any non-zero byte as true)
+        var mutator = CheckpointMutator.Decode(_checkpoint);
+        mutator.Payload[FirstSgdState(mutator)] = 7;
+        ExpectRefused(mutator, "*optimiser state [student:SGD]*state 0 has-momentum-buffer*0 or 1, not 7*");
+    }
+
+    [Fact]
     public void A_refused_checkpoint_restores_nothing()
     {
         var mutator = CheckpointMutator.Decode(_checkpoint);
@@ -222,6 +265,20 @@ public sealed class CheckpointHardeningTests : IDisposable
 
         var after = studentNet.parameters().Concat(teacherNet.parameters()).ToArray();
         after.Zip(before).Should().OnlyContain(p => p.First.allclose(p.Second, 0, 0, false), "no module was loaded");
+    }
+
+    /// <summary>
+    /// Where the student's SGD state for its first parameter starts in the payload: after the type name ("SGD"), the group and
+    /// state counts (one 7-bit byte each) and the group's options (five doubles and two flags).
+    /// </summary>
+    private static int FirstSgdState(CheckpointMutator mutator)
+    {
+        var name = new byte[] { 3, (byte)'S', (byte)'G', (byte)'D' };
+        var start = mutator.Payload.AsSpan().LastIndexOf(name);
+        start.Should().BePositive("the payload holds the student's SGD state");
+        mutator.Payload[start + 4].Should().Be(1, "one parameter group");
+        mutator.Payload[start + 5].Should().Be(4, "four parameters");
+        return start + 6 + 42;
     }
 
     private void ExpectRefused(CheckpointMutator mutator, string message)

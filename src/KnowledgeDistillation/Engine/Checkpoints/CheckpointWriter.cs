@@ -76,7 +76,8 @@ internal sealed class CheckpointWriter
     }
 
     /// <summary>
-    /// Checks the whole checkpoint (header, module blocks, loss state, optimiser block's extent, random generator state)
+    /// Checks the whole checkpoint (header, module blocks, loss state, optimiser block (extent and contents, see
+    /// <see cref="OptimizerBlockValidator"/>), random generator state)
     /// before restoring anything, then restores it.
     /// </summary>
     /// <param name="path">The checkpoint.</param>
@@ -99,7 +100,7 @@ internal sealed class CheckpointWriter
             // First pass: walk the payload without restoring anything; the optimiser block is what lies between the loss
             // state and the random generator state, whose size is fixed.
             var payloadStart = reader.BaseStream.Position;
-            var optimizerStart = ScanPayload(path, reader, payloadEnd);
+            var (lossStateStart, optimizerStart) = ScanPayload(path, reader, payloadEnd);
             var rngStart = payloadEnd - 4 - CheckpointValidator.ExpectedRngLength;
             if (state.Optimizer is null ? optimizerStart != rngStart : optimizerStart >= rngStart)
             {
@@ -113,7 +114,8 @@ internal sealed class CheckpointWriter
             var rngState = CheckpointValidator.ReadRngState(reader, path, payloadEnd);
 
             // Second pass: the optimisers first (fresh objects, from a bounded copy of their block, disposed on failure),
-            // then the modules, the loss state and the random generator.
+            // then the loss state (whose import checks its contents before changing anything), the modules and the random
+            // generator.
             if (state.StageIndex < _stages.Count)
             {
                 resumedRun = createRun(state.StageIndex);
@@ -129,8 +131,30 @@ internal sealed class CheckpointWriter
                     }
 
                     reader.BaseStream.Position = optimizerStart;
-                    LoadOptimizers(path, reader.ReadBytes(checked((int)(rngStart - optimizerStart))), resumedOptimizer);
+                    var block = reader.ReadBytes(checked((int)(rngStart - optimizerStart)));
+                    try
+                    {
+                        OptimizerBlockValidator.Validate(path, block, resumedOptimizer, state.Step);
+                    }
+                    catch
+                    {
+                        resumedOptimizer.Dispose();
+                        throw;
+                    }
+
+                    LoadOptimizers(path, block, resumedOptimizer);
                 }
+            }
+
+            reader.BaseStream.Position = lossStateStart;
+            try
+            {
+                LossStateSerializer.Read(reader, _lossStates, path);
+            }
+            catch
+            {
+                resumedOptimizer?.Dispose();
+                throw;
             }
 
             reader.BaseStream.Position = payloadStart;
@@ -144,7 +168,6 @@ internal sealed class CheckpointWriter
                 LoadModule(path, reader, module, $"loss module {index}");
             }
 
-            LossStateSerializer.Read(reader, _lossStates, path);
             using var rng = tensor(rngState, ScalarType.Byte);
             random.set_rng_state(rng);
         });
@@ -153,8 +176,8 @@ internal sealed class CheckpointWriter
         return state;
     }
 
-    /// <summary>Walks the module blocks and the loss state, checking them; returns where the optimiser block starts.</summary>
-    private long ScanPayload(string path, BinaryReader reader, long payloadEnd)
+    /// <summary>Walks the module blocks and the loss state, checking them; returns where the loss state and the optimiser block start.</summary>
+    private (long LossState, long Optimizer) ScanPayload(string path, BinaryReader reader, long payloadEnd)
     {
         try
         {
@@ -168,8 +191,9 @@ internal sealed class CheckpointWriter
                 CheckpointValidator.ScanModuleBlock(reader, module, $"loss module {index}", path, payloadEnd);
             }
 
+            var lossState = reader.BaseStream.Position;
             LossStateSerializer.Skip(reader, _lossStates, path, payloadEnd);
-            return reader.BaseStream.Position;
+            return (lossState, reader.BaseStream.Position);
         }
         catch (Exception e) when (e is IOException or FormatException)
         {

@@ -68,7 +68,19 @@ internal static class LossStateSerializer
                 tensors[key] = value;
             }
 
-            state.Import(tensors);
+            try
+            {
+                state.Import(tensors);
+            }
+            catch (InvalidDataException e)
+            {
+                throw Invalid(path, state.Name, $"the loss refused it ({e.Message})", e);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // ILossState.Import documents InvalidDataException; a state that throws anything else still names the file and the state.
+                throw Invalid(path, state.Name, $"its import failed ({e.GetType().Name}: {e.Message})", e);
+            }
         }
     }
 
@@ -147,6 +159,6 @@ internal static class LossStateSerializer
         return (dtype, shape, length);
     }
 
-    private static InvalidDataException Invalid(string path, string state, string what) =>
-        new($"'{path}' is not a usable checkpoint: in loss state '{state}', {what}.");
+    private static InvalidDataException Invalid(string path, string state, string what, Exception? inner = null) =>
+        new($"'{path}' is not a usable checkpoint: in loss state '{state}', {what}.", inner);
 }

@@ -40,7 +40,7 @@ public sealed class PreviousEpochSelfTeacher : ISelfTeacherSource, IDisposable
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
         _ownsStore = ownsStore;
-        State = new ILossState[] { new SampleStoreState(LogitsField, store) };
+        State = new ILossState[] { new SampleStoreState(LogitsField, store, new[] { LogitsField }) };
     }
 
     /// <summary>The store, as checkpointed state (named <see cref="LogitsField"/>).</summary>
