@@ -15,6 +15,7 @@ internal static class FuzzTargets
         new IdxTarget(),
         new NpzGraphTarget(),
         new TriplesTarget(),
+        new CifarTarget(),
     };
 
     /// <summary>The target named <paramref name="name"/>.</summary>
