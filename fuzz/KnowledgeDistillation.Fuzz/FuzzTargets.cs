@@ -16,6 +16,7 @@ internal static class FuzzTargets
         new NpzGraphTarget(),
         new TriplesTarget(),
         new CifarTarget(),
+        new ImageFolderTarget(),
     };
 
     /// <summary>The target named <paramref name="name"/>.</summary>

@@ -59,7 +59,7 @@ public sealed class ImageFolderDataset : IDataset
         _files = files.ToArray();
         _labels = labels.ToArray();
         ClassNames = Array.AsReadOnly(classes);
-        _options = new ImageFolderOptions { Width = options.Width, Height = options.Height, Grayscale = options.Grayscale };
+        _options = new ImageFolderOptions { Width = options.Width, Height = options.Height, Grayscale = options.Grayscale, MaxPixels = options.MaxPixels };
     }
 
     /// <summary>The root folder.</summary>
@@ -124,7 +124,15 @@ public sealed class ImageFolderDataset : IDataset
                     throw new InvalidDataException($"Image '{path}' cannot be decoded ({result}); it is not a PNG, JPEG, BMP, GIF or WebP file, or it is damaged.");
                 }
 
-                var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+                var (w, h) = (codec.Info.Width, codec.Info.Height);
+                if (w < 1 || h < 1 || (long)w * h > _options.MaxPixels)
+                {
+                    throw new InvalidDataException(
+                        $"Image '{path}' states a size of {w}x{h} pixels in its header; expected 1..{_options.MaxPixels} pixels " +
+                        $"(ImageFolderOptions.MaxPixels). The file is damaged, or raise the limit for images this large.");
+                }
+
+                var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
                 decoded = new SKBitmap(info);
                 var status = codec.GetPixels(info, decoded.GetPixels());
                 if (status != SKCodecResult.Success)

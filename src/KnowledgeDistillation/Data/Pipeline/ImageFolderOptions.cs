@@ -12,6 +12,13 @@ public sealed class ImageFolderOptions
     /// <summary>Decode to one grey channel (ITU-R 601 luma, as PIL's "L") instead of three RGB channels (default false).</summary>
     public bool Grayscale { get; set; }
 
+    /// <summary>
+    /// The largest image accepted, in pixels (width x height as the file's header states them; default 64 Mi pixels, a
+    /// 256 MiB RGBA buffer). A header beyond it is an <see cref="InvalidDataException"/> before any pixel buffer is
+    /// allocated, so a damaged or hostile file cannot make the decoder allocate memory its size does not justify.
+    /// </summary>
+    public long MaxPixels { get; set; } = 64L << 20;
+
     /// <summary>The file extensions read, case-insensitive (default .png, .jpg, .jpeg, .bmp, .gif, .webp); other files are ignored.</summary>
     public IList<string> Extensions { get; } = new List<string> { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };
 
@@ -32,6 +39,11 @@ public sealed class ImageFolderOptions
         if (Height is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Height), Height, $"{nameof(Height)} must be null or >= 1.");
+        }
+
+        if (MaxPixels < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPixels), MaxPixels, $"{nameof(MaxPixels)} must be >= 1.");
         }
 
         if (Extensions.Count == 0 || Extensions.Any(e => string.IsNullOrWhiteSpace(e) || !e.StartsWith('.')))

@@ -65,6 +65,19 @@ public sealed class FileDatasetTests : IDisposable
     }
 
     [Fact]
+    public void ImageFolder_refuses_an_image_whose_header_states_more_pixels_than_MaxPixels_before_decoding()
+    {
+        var path = Path.Combine(_directory, "big", "a.png");
+        WritePng("big", "a.png", 5, 4, seed: 1);
+
+        var act = () => new ImageFolderDataset(_directory, new ImageFolderOptions { MaxPixels = 19 }).Get(0);
+        act.Should().Throw<InvalidDataException>().WithMessage($"Image '{path}' states a size of 5x4 pixels*expected 1..19 pixels (ImageFolderOptions.MaxPixels)*");
+        new ImageFolderDataset(_directory, new ImageFolderOptions { MaxPixels = 20 }).Get(0).Shape.Should().Equal(3, 4, 5);
+        var invalid = () => new ImageFolderDataset(_directory, new ImageFolderOptions { MaxPixels = 0 });
+        invalid.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("MaxPixels");
+    }
+
+    [Fact]
     public void A_pipeline_of_image_files_gives_the_same_batches_with_workers_and_names_a_damaged_file_on_the_training_thread()
     {
         for (var i = 0; i < 12; i++)
