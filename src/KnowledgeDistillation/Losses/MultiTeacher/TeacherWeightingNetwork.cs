@@ -50,7 +50,7 @@ public sealed class TeacherWeightingNetwork : nn.Module<Tensor, Tensor>
                 $"The teacher weighting expects the teachers' logits as [batch, {Teachers}, {Classes}]; got {Guard.Shape(teacherLogits)}.", nameof(teacherLogits));
         }
 
-        if (teacherLogits.dtype != scores.weight!.dtype || teacherLogits.device != scores.weight.device)
+        if (teacherLogits.dtype != scores.weight!.dtype || teacherLogits.device_type != scores.weight.device_type || teacherLogits.device_index != scores.weight.device_index)
         {
             throw new ArgumentException(
                 $"The teachers' logits are {teacherLogits.dtype} on {teacherLogits.device} but the teacher weighting's parameters are " +
