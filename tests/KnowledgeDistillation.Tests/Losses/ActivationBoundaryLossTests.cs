@@ -2,6 +2,7 @@ using System.Text.Json;
 using FluentAssertions;
 using KnowledgeDistillation.Losses;
 using KnowledgeDistillation.Tests.Support;
+using TorchSharp;
 using Xunit;
 using static KnowledgeDistillation.Tests.Losses.LossTestHelpers;
 using static TorchSharp.torch;
