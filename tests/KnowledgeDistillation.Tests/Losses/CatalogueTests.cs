@@ -166,6 +166,14 @@ public sealed class CatalogueTests
             (nameof(Loss.ProbabilisticKnowledgeTransfer), Loss.ProbabilisticKnowledgeTransfer(new FeaturePair[] { Feature })),
             (nameof(Loss.RelationalKD), Loss.RelationalKD(new FeaturePair[] { Feature, Feature })),
             (nameof(Loss.Hint), Loss.Hint(Feature)),
+            (nameof(Loss.ScheduledKD), Loss.ScheduledKD(TemperatureSchedule.Cosine(8, 2, 10))),
+            (nameof(Loss.ScheduledHinton), Loss.ScheduledHinton(TemperatureSchedule.Step(8, 0.5, 2))),
+            (nameof(Loss.MultiTeacherKD), Loss.MultiTeacherKD(Peers, TeacherWeighting.Confidence)),
+            (nameof(Loss.MultiTeacherKD) + " fixed", Loss.MultiTeacherKD(Peers, new[] { 2.0, 1.0 })),
+            (nameof(Loss.LearnedMultiTeacherKD), Own(Loss.LearnedMultiTeacherKD(new[] { "teacher", "peer1", "peer2" }, classes: 3))),
+            (nameof(Loss.MultiTeacher), Loss.MultiTeacher(Loss.MultiTeacherKD(Peers, TeacherWeighting.Entropy))),
+            (nameof(Loss.FlowOfSolutionProcedure), Loss.FlowOfSolutionProcedure(new FeaturePair[] { Feature, Feature })),
+            (nameof(Loss.ActivationBoundaries), Loss.ActivationBoundaries(new FeaturePair[] { Feature, Feature })),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -183,6 +191,10 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.Dkd), KnowledgeDistillation.Losses.Recipes.Dkd()),
             (nameof(KnowledgeDistillation.Losses.Recipes.Dist), KnowledgeDistillation.Losses.Recipes.Dist()),
             (nameof(KnowledgeDistillation.Losses.Recipes.FitNets), KnowledgeDistillation.Losses.Recipes.FitNets(Feature, null)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.MultiTeacher), KnowledgeDistillation.Losses.Recipes.MultiTeacher(Loss.MultiTeacherKD(Peers))),
+            (nameof(KnowledgeDistillation.Losses.Recipes.Fsp), KnowledgeDistillation.Losses.Recipes.Fsp(new FeaturePair[] { Feature, Feature }, fspEpochs: 1)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.ActivationBoundaries), KnowledgeDistillation.Losses.Recipes.ActivationBoundaries(Loss.ActivationBoundaries(new FeaturePair[] { Feature }))),
+            (nameof(KnowledgeDistillation.Losses.Recipes.TeacherAssistant), KnowledgeDistillation.Losses.Recipes.TeacherAssistant(assistantEpochs: 1, assistant: "peer1")),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 

@@ -16,13 +16,27 @@ public sealed class KDLoss : StudentTeacherLoss
     /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits (true for a frozen teacher; methods with trainable peers decide).</param>
     /// <param name="name">Reporting name (default "kd").</param>
     public KDLoss(double temperature = 4.0, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd")
-        : base(name, student, teacher, detachTeacher)
+        : this(TemperatureSchedule.Constant(temperature), student, teacher, detachTeacher, name)
     {
-        Temperature = Guard.Positive(temperature, nameof(temperature));
     }
 
-    /// <summary>The softmax temperature.</summary>
-    public double Temperature { get; }
+    /// <summary>Creates the loss with a temperature that follows the stage epoch (see <see cref="TemperatureSchedule"/>).</summary>
+    /// <param name="temperature">The temperature per stage epoch.</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits.</param>
+    /// <param name="name">Reporting name (default "kd").</param>
+    public KDLoss(TemperatureSchedule temperature, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd")
+        : base(name, student, teacher, detachTeacher)
+    {
+        TemperatureSchedule = temperature ?? throw new ArgumentNullException(nameof(temperature));
+    }
+
+    /// <summary>The softmax temperature at stage epoch 0 (the temperature, unless <see cref="TemperatureSchedule"/> varies).</summary>
+    public double Temperature => TemperatureSchedule.At(0);
+
+    /// <summary>The temperature per stage epoch (constant unless a schedule was given).</summary>
+    public TemperatureSchedule TemperatureSchedule { get; }
 
     /// <summary>
     /// <c>T² / B · Σ_i Σ_k p_t[i,k] (log p_t[i,k] − log p_s[i,k])</c> with <c>p = softmax(z / T)</c>; both log-probabilities come
@@ -53,7 +67,7 @@ public sealed class KDLoss : StudentTeacherLoss
     public override LossResult Compute(DistillationContext context)
     {
         var (student, teacher) = Logits(context);
-        return new LossResult(Name, Value(student, teacher, Temperature));
+        return new LossResult(Name, Value(student, teacher, TemperatureSchedule.At(context.Epoch)));
     }
 }
 
@@ -69,5 +83,18 @@ public static partial class Loss
     /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits.</param>
     /// <param name="name">Reporting name.</param>
     public static KDLoss KD(double temperature = 4.0, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd") =>
+        new(temperature, student, teacher, detachTeacher, name);
+
+    /// <summary>
+    /// The KD term of <see cref="KD"/> with a temperature that changes with the stage
+    /// epoch (<see cref="TemperatureSchedule.Linear"/>, <see cref="TemperatureSchedule.Cosine"/>, <see cref="TemperatureSchedule.Step"/>,
+    /// <see cref="TemperatureSchedule.Custom"/>); the T² factor follows the current T. Reports "NAME".
+    /// </summary>
+    /// <param name="temperature">The temperature per stage epoch.</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    /// <param name="detachTeacher">Whether no gradient flows into the teacher's logits.</param>
+    /// <param name="name">Reporting name.</param>
+    public static KDLoss ScheduledKD(TemperatureSchedule temperature, string student = "student", string teacher = "teacher", bool detachTeacher = true, string name = "kd") =>
         new(temperature, student, teacher, detachTeacher, name);
 }

@@ -49,6 +49,20 @@ public static partial class Loss
     }
 
     /// <summary>
+    /// <see cref="Hinton"/> with a temperature that changes with the stage epoch (see
+    /// <see cref="TemperatureSchedule"/>): <c>(1 - alpha) * CE + alpha * KD(T(epoch))</c>. Parts "ce" and "kd".
+    /// </summary>
+    /// <param name="temperature">The temperature per stage epoch.</param>
+    /// <param name="alpha">Weight of the distillation term, in [0, 1].</param>
+    /// <param name="student">The student's participant name.</param>
+    /// <param name="teacher">The teacher's participant name.</param>
+    public static DistillationLoss ScheduledHinton(TemperatureSchedule temperature, double alpha = 0.9, string student = "student", string teacher = "teacher")
+    {
+        Guard.InRange(alpha, 0, 1, nameof(alpha));
+        return (1 - alpha) * new CrossEntropyLoss(student) + alpha * new KDLoss(temperature, student, teacher);
+    }
+
+    /// <summary>
     /// Zhang, Xiang, Hospedales and Lu (2018), "Deep Mutual Learning" (CVPR), for a cohort: one cross-entropy per peer
     /// (reported as "ce-&lt;peer&gt;") plus a <see cref="MutualLearningLoss"/> ("dml", parts "dml.&lt;peer&gt;"), so the total is <c>Σ_k L_Θk</c> and one backward pass gives every peer
     /// the gradient of its own objective (the simultaneous update; make every peer trainable).
