@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Benchmarks;
 
 // Engine benchmarks (docs/benchmarks.md, "Engine"). Each measurement is a ratio of runs made side by side
@@ -7,11 +8,29 @@ using KnowledgeDistillation.Benchmarks;
 //   cache-disk  an epoch with a disk (memory-mapped) teacher cache vs a student-only epoch (--rounds N, default 3; --samples N, default all)
 //   memory  resident memory every 100 steps over 10,000 training steps
 //   all     the three above
+//   cnn     issue 12's CNN KD step (teacher 64->128, student 16->32) and its pieces at --threads N (default 1), one JSON line
+//           (--steps N, default 60; --rounds N, default 4; --append FILE adds the line to FILE)
+//   threads KD epochs of the README's usage example (SmallCnn pair, batch 128) at --threads-list (default 1,2,0; 0: TorchSharp's default), alternating
 // Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST), --steps N (memory; default 10,000).
 var command = args.FirstOrDefault() ?? "all";
 var output = Argument(args, "--out") ?? Path.Combine("docs", "results");
 var data = Argument(args, "--data");
 Directory.CreateDirectory(output);
+if (command == "cnn")
+{
+    using var fashion = FashionMnist.Load(new FashionMnistOptions { Directory = data });
+    new CnnStepBenchmark(fashion).Run(Int(args, "--threads", 1), Int(args, "--steps", 60), Int(args, "--rounds", 4), Argument(args, "--append"));
+    return 0;
+}
+
+if (command == "threads")
+{
+    using var fashion = FashionMnist.Load(new FashionMnistOptions { Directory = data });
+    var list = (Argument(args, "--threads-list") ?? "1,2,0").Split(',').Select(int.Parse).ToArray();
+    new ThreadsBenchmark(fashion).Run(list, Int(args, "--samples", 12_800), Int(args, "--rounds", 3), Argument(args, "--append"));
+    return 0;
+}
+
 using var bench = new EngineBenchmarks(data, output);
 switch (command)
 {
@@ -24,6 +43,8 @@ switch (command)
 }
 
 return 0;
+
+static int Int(string[] args, string name, int fallback) => int.TryParse(Argument(args, name), out var value) ? value : fallback;
 
 static string? Argument(string[] args, string name)
 {

@@ -12,6 +12,14 @@ public sealed class DistillerOptions
     /// <summary>Seed for TorchSharp's generator at the start of <see cref="Distiller.Fit"/> (dropout and other random ops); <c>null</c> leaves it alone.</summary>
     public int? Seed { get; set; }
 
+    /// <summary>
+    /// CPU threads TorchSharp uses for each operation during <see cref="Distiller.Fit"/>, <see cref="Distiller.Resume"/>
+    /// and <see cref="Distiller.Evaluate"/>: set with <c>torch.set_num_threads</c> when the call starts and restored when
+    /// it ends (the setting is process-wide while the call runs). <c>null</c> leaves TorchSharp's count alone (one
+    /// thread per physical core unless the application set it). Default null; &gt;= 1 when set.
+    /// </summary>
+    public int? Threads { get; set; }
+
     /// <summary>The optimiser of stages that do not set their own.</summary>
     public OptimizerOptions Optimizer { get; set; } = new();
 
@@ -48,6 +56,11 @@ public sealed class DistillerOptions
         if (string.IsNullOrWhiteSpace(Device))
         {
             throw new ArgumentException("Device must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(Device));
+        }
+
+        if (Threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be >= 1 (or null to leave TorchSharp's thread count alone).");
         }
 
         if (MaxGradNorm is { } norm)
