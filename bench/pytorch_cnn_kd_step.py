@@ -13,6 +13,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import statistics
 import time
 
@@ -33,12 +34,22 @@ def load_images(directory, count):
     return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(labels.astype(np.int64))
 
 
-def timed(count, body):
+FAULTS = {}
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def timed(count, body, name=None):
     start = None
+    before = minor_faults()
     for i in range(count):
         if i == WARM_UP:
             start = time.perf_counter()
         body(i)
+    if name:
+        FAULTS.setdefault(name, []).append((minor_faults() - before) / count)
     return (time.perf_counter() - start) * 1000 / (count - WARM_UP)
 
 
@@ -87,16 +98,17 @@ def main():
 
     rounds = {"kdStep": [], "studentOnlyStep": [], "teacherNoGrad": [], "teacherInference": []}
     for _ in range(args.rounds):
-        rounds["kdStep"].append(timed(args.steps, step_runner(True)))
-        rounds["studentOnlyStep"].append(timed(args.steps, step_runner(False)))
-        rounds["teacherNoGrad"].append(timed(args.steps, forward_no_grad))
-        rounds["teacherInference"].append(timed(args.steps, forward_inference))
+        for name, body in (("kdStep", step_runner(True)), ("studentOnlyStep", step_runner(False)),
+                           ("teacherNoGrad", forward_no_grad), ("teacherInference", forward_inference)):
+            rounds[name].append(timed(args.steps, body, name))
     medians = {k: statistics.median(v[1:] if len(v) > 1 else v) for k, v in rounds.items()}
     with open("/proc/loadavg") as f:
         load = f.read().strip()
     line = json.dumps({"benchmark": "pytorch-cnn-kd-step", "torch": torch.__version__, "threads": torch.get_num_threads(),
                        "steps": args.steps, "time": time.strftime("%H:%M:%S", time.gmtime()), "load": load,
-                       "msMedian": medians, "msRounds": rounds})
+                       "msMedian": medians,
+                       "minorFaultsPerStepMedian": {k: statistics.median(v[1:] if len(v) > 1 else v) for k, v in FAULTS.items()},
+                       "msRounds": rounds})
     print(line)
     if args.append:
         with open(args.append, "a") as f:

@@ -5,12 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/results/cnn-kd-step.jsonl}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-3}        # alternations of the two sides
+steps=${STEPS:-60}         # steps per timed piece
+inner=${INNER_ROUNDS:-4}   # rounds of each piece within one process (the first warms up)
 dotnet build bench/KnowledgeDistillation.Benchmarks -c Release >/dev/null
 bench="dotnet bench/KnowledgeDistillation.Benchmarks/bin/Release/net10.0/KnowledgeDistillation.Benchmarks.dll"
 for round in $(seq "$rounds"); do
   for threads in 1 2; do
-    $bench cnn --threads "$threads" --append "$out"
-    /usr/bin/python3 bench/pytorch_cnn_kd_step.py --threads "$threads" --append "$out"
+    echo "round $round, $threads thread(s): $(uptime)"
+    $bench cnn --threads "$threads" --steps "$steps" --rounds "$inner" --append "$out"
+    /usr/bin/python3 bench/pytorch_cnn_kd_step.py --threads "$threads" --steps "$steps" --rounds "$inner" --append "$out"
   done
 done

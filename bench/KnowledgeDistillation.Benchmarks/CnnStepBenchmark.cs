@@ -40,19 +40,30 @@ internal sealed class CnnStepBenchmark
         var results = new Dictionary<string, List<double>>
         {
             ["fit"] = new(), ["hand"] = new(), ["teacherCall"] = new(), ["teacherForward"] = new(), ["teacherInference"] = new(),
-            ["teacherParticipant"] = new(), ["studentOnlyFit"] = new(), ["studentOnlyHand"] = new(),
+            ["teacherParticipant"] = new(), ["studentOnlyFit"] = new(), ["studentOnlyHand"] = new(), ["handTeacherScoped"] = new(),
         };
+        var faults = results.Keys.ToDictionary(k => k, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
         {
-            results["fit"].Add(FitStep(teacherNet, subset, steps, withTeacher: true));
-            results["hand"].Add(HandStep(teacherNet, subset, steps, withTeacher: true));
-            results["studentOnlyFit"].Add(FitStep(teacherNet, subset, steps, withTeacher: false));
-            results["studentOnlyHand"].Add(HandStep(teacherNet, subset, steps, withTeacher: false));
-            results["teacherCall"].Add(TeacherForward(inputs, x => { using var g = no_grad(); return teacherNet.call(x); }));
-            results["teacherForward"].Add(TeacherForward(inputs, x => { using var g = no_grad(); return teacherNet.forward(x); }));
-            results["teacherInference"].Add(TeacherForward(inputs, x => { using var g = inference_mode(); return teacherNet.call(x); }));
             using var participant = Teacher.FromModule(teacherNet);
-            results["teacherParticipant"].Add(TeacherForward(inputs, x => { using var g = no_grad(); return participant.Forward(new Batch(x, null, arange(BatchSize))).Logits!; }));
+            var runs = new (string Name, Func<double> Run)[]
+            {
+                ("fit", () => FitStep(teacherNet, subset, steps, withTeacher: true)),
+                ("hand", () => HandStep(teacherNet, subset, steps, withTeacher: true)),
+                ("handTeacherScoped", () => HandStep(teacherNet, subset, steps, withTeacher: true, scopedTeacher: true)),
+                ("studentOnlyFit", () => FitStep(teacherNet, subset, steps, withTeacher: false)),
+                ("studentOnlyHand", () => HandStep(teacherNet, subset, steps, withTeacher: false)),
+                ("teacherCall", () => TeacherForward(inputs, x => { using var g = no_grad(); return teacherNet.call(x); })),
+                ("teacherForward", () => TeacherForward(inputs, x => { using var g = no_grad(); return teacherNet.forward(x); })),
+                ("teacherInference", () => TeacherForward(inputs, x => { using var g = inference_mode(); return teacherNet.call(x); })),
+                ("teacherParticipant", () => TeacherForward(inputs, x => { using var g = no_grad(); return participant.Forward(new Batch(x, null, arange(BatchSize))).Logits!; })),
+            };
+            foreach (var (name, run) in runs)
+            {
+                var before = MinorFaults();
+                results[name].Add(run());
+                faults[name].Add((MinorFaults() - before) / (double)steps);
+            }
         }
 
         foreach (var x in inputs)
@@ -70,6 +81,7 @@ internal sealed class CnnStepBenchmark
             time = DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
             load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             msMedian = medians,
+            minorFaultsPerStepMedian = faults.ToDictionary(f => f.Key, f => Median(f.Value.Skip(rounds > 1 ? 1 : 0))),
             msRounds = results,
         });
         Console.WriteLine(line);
@@ -96,7 +108,20 @@ internal sealed class CnnStepBenchmark
         return clock.MillisecondsPerStep;
     }
 
-    private static double HandStep(SmallCnn teacherNet, TensorDataset subset, int steps, bool withTeacher)
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat; 0 where there is none).</summary>
+    private static long MinorFaults()
+    {
+        if (!File.Exists("/proc/self/stat"))
+        {
+            return 0;
+        }
+
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], CultureInfo.InvariantCulture);
+    }
+
+    private static double HandStep(SmallCnn teacherNet, TensorDataset subset, int steps, bool withTeacher, bool scopedTeacher = false)
     {
         random.manual_seed(10);
         using var student = CnnStudent();
@@ -128,7 +153,16 @@ internal sealed class CnnStepBenchmark
                 Tensor teacherLogits;
                 using (no_grad())
                 {
-                    teacherLogits = teacherNet.call(batch.Inputs);
+                    if (scopedTeacher)
+                    {
+                        // The teacher's intermediate activations are released as soon as its forward returns.
+                        using var teacherScope = NewDisposeScope();
+                        teacherLogits = teacherScope.MoveToOuter(teacherNet.call(batch.Inputs));
+                    }
+                    else
+                    {
+                        teacherLogits = teacherNet.call(batch.Inputs);
+                    }
                 }
 
                 loss = 0.1 * CrossEntropyLoss.Value(logits, batch.Targets!) + 0.9 * KDLoss.Value(logits, teacherLogits, 4);

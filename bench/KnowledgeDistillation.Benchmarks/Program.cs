@@ -10,6 +10,7 @@ using KnowledgeDistillation.Benchmarks;
 //   all     the three above
 //   cnn     issue 12's CNN KD step (teacher 64->128, student 16->32) and its pieces at --threads N (default 1), one JSON line
 //           (--steps N, default 60; --rounds N, default 4; --append FILE adds the line to FILE)
+//   usage   the README's usage example end to end, with its progress output (--threads N; default: DistillerOptions' default)
 //   threads KD epochs of the README's usage example (SmallCnn pair, batch 128) at --threads-list (default 1,2,0; 0: TorchSharp's default), alternating
 // Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST), --steps N (memory; default 10,000).
 var command = args.FirstOrDefault() ?? "all";
@@ -20,6 +21,12 @@ if (command == "cnn")
 {
     using var fashion = FashionMnist.Load(new FashionMnistOptions { Directory = data });
     new CnnStepBenchmark(fashion).Run(Int(args, "--threads", 1), Int(args, "--steps", 60), Int(args, "--rounds", 4), Argument(args, "--append"));
+    return 0;
+}
+
+if (command == "usage")
+{
+    UsageExample.Run(data, int.TryParse(Argument(args, "--threads"), out var usageThreads) ? usageThreads : null, Argument(args, "--append"));
     return 0;
 }
 

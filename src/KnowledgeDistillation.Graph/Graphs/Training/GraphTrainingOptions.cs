@@ -1,3 +1,5 @@
+using KnowledgeDistillation.Engine;
+
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>Full-graph training settings for <see cref="GraphTraining"/> (Adam, early stopping on validation accuracy).</summary>
@@ -20,4 +22,7 @@ public sealed record GraphTrainingOptions
 
     /// <summary>Device: "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Extra callbacks for the run (progress, metric writers), called after early stopping and best-model tracking.</summary>
+    public IReadOnlyList<IDistillationCallback> Callbacks { get; init; } = Array.Empty<IDistillationCallback>();
 }

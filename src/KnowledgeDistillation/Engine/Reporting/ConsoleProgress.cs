@@ -90,7 +90,15 @@ public sealed class ConsoleProgress : IDistillationCallback
     public void OnEpochEnd(EpochRecord record, TrainingControl control)
     {
         ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(control);
         ClearLive();
+        var epoch = record.Epoch + 1;
+        if (epoch % _options.SummaryEveryEpochs != 0 && epoch != _epochsInStage && !control.StopRequested)
+        {
+            StartEpoch();
+            return;
+        }
+
         var trainSeconds = _time.GetElapsedTime(_epochStart, _lastStepTime).TotalSeconds;
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"{record.Stage} epoch {record.Epoch + 1}{Of(_epochsInStage)}: loss {record.Loss:F4}");

@@ -15,6 +15,12 @@ public sealed class ConsoleProgressOptions
     /// <summary>How often a plain progress line is written within an epoch (default 10 s); epoch summaries are always written.</summary>
     public TimeSpan LineInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Write the epoch summary every this many epochs (default 1), and always after a stage's last epoch and when a
+    /// callback stops training; &gt;= 1. Raise it for runs of hundreds of short epochs (full-graph training).
+    /// </summary>
+    public int SummaryEveryEpochs { get; set; } = 1;
+
     /// <summary>Characters of the bar (default 24), &gt;= 1.</summary>
     public int BarWidth { get; set; } = 24;
 
@@ -33,6 +39,11 @@ public sealed class ConsoleProgressOptions
         if (LineInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(LineInterval), LineInterval, "LineInterval must be >= 0.");
+        }
+
+        if (SummaryEveryEpochs < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SummaryEveryEpochs), SummaryEveryEpochs, "SummaryEveryEpochs must be >= 1.");
         }
 
         if (BarWidth < 1)
