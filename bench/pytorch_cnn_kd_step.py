@@ -35,6 +35,12 @@ def load_images(directory, count):
 
 
 FAULTS = {}
+CPU = {}
+
+
+def cpu_ms():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def minor_faults():
@@ -44,12 +50,14 @@ def minor_faults():
 def timed(count, body, name=None):
     start = None
     before = minor_faults()
+    cpu_before = cpu_ms()
     for i in range(count):
         if i == WARM_UP:
             start = time.perf_counter()
         body(i)
     if name:
         FAULTS.setdefault(name, []).append((minor_faults() - before) / count)
+        CPU.setdefault(name, []).append((cpu_ms() - cpu_before) / count)
     return (time.perf_counter() - start) * 1000 / (count - WARM_UP)
 
 
@@ -107,6 +115,7 @@ def main():
     line = json.dumps({"benchmark": "pytorch-cnn-kd-step", "torch": torch.__version__, "threads": torch.get_num_threads(),
                        "steps": args.steps, "time": time.strftime("%H:%M:%S", time.gmtime()), "load": load,
                        "msMedian": medians,
+                       "cpuMsMedian": {k: statistics.median(v[1:] if len(v) > 1 else v) for k, v in CPU.items()},
                        "minorFaultsPerStepMedian": {k: statistics.median(v[1:] if len(v) > 1 else v) for k, v in FAULTS.items()},
                        "msRounds": rounds})
     print(line)

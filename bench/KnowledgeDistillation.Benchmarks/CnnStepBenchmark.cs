@@ -43,6 +43,7 @@ internal sealed class CnnStepBenchmark
             ["teacherParticipant"] = new(), ["studentOnlyFit"] = new(), ["studentOnlyHand"] = new(), ["handTeacherScoped"] = new(),
         };
         var faults = results.Keys.ToDictionary(k => k, _ => new List<double>());
+        var cpu = results.Keys.ToDictionary(k => k, _ => new List<double>());
         for (var round = 0; round < rounds; round++)
         {
             using var participant = Teacher.FromModule(teacherNet);
@@ -61,7 +62,9 @@ internal sealed class CnnStepBenchmark
             foreach (var (name, run) in runs)
             {
                 var before = MinorFaults();
+                var cpuBefore = CpuMilliseconds();
                 results[name].Add(run());
+                cpu[name].Add((CpuMilliseconds() - cpuBefore) / steps);
                 faults[name].Add((MinorFaults() - before) / (double)steps);
             }
         }
@@ -81,6 +84,9 @@ internal sealed class CnnStepBenchmark
             time = DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
             load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
             msMedian = medians,
+            // Processor time of the whole process per step, warm-up steps and setup included: on a shared machine it
+            // moves far less with the load than wall time does (at 1 thread; with 2, waiting OpenMP threads spin).
+            cpuMsMedian = cpu.ToDictionary(f => f.Key, f => Median(f.Value.Skip(rounds > 1 ? 1 : 0))),
             minorFaultsPerStepMedian = faults.ToDictionary(f => f.Key, f => Median(f.Value.Skip(rounds > 1 ? 1 : 0))),
             msRounds = results,
         });
@@ -106,6 +112,12 @@ internal sealed class CnnStepBenchmark
         distiller.Callbacks.Add(clock);
         distiller.Fit(new DataLoader(subset, BatchSize, seed: 11));
         return clock.MillisecondsPerStep;
+    }
+
+    private static double CpuMilliseconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalMilliseconds;
     }
 
     /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat; 0 where there is none).</summary>
