@@ -88,7 +88,13 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
 
     private OptimizerOptions Adam(double lr) => new() { Kind = OptimizerKind.Adam, LearningRate = lr, WeightDecay = 0 };
 
-    private DistillerOptions Options(int epochs, int seed) => new() { Epochs = epochs, Seed = seed, Optimizer = Adam(settings.LearningRate) };
+    private DistillerOptions Options(int epochs, int seed) => new()
+    {
+        Epochs = epochs,
+        Seed = seed,
+        Optimizer = Adam(settings.LearningRate),
+        Threads = settings.Threads ?? DistillerOptions.DefaultThreads,
+    };
 
     private void Fit(string run, IEnumerable<IDistillationModel> participants, IDistillationLoss loss, int epochs, TripleBatchSource data, int seed, CancellationToken ct) =>
         Run(run, seed, new Distiller(participants, loss, Options(epochs, seed), distillerLogger), data, ct);

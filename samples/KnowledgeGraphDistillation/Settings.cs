@@ -40,7 +40,7 @@ internal sealed record Settings
           --structure             add DualDE's embedding-structure distance
           --seeds 0,1,2           seeds (default 0)
           --out FILE              write per-seed results as JSON
-          --threads N             libtorch CPU threads (default: libtorch's choice)
+          --threads N             libtorch CPU threads (default: DistillerOptions.DefaultThreads, half the logical processors)
           --tracking DIR          per-run metrics (DIR/metrics/*.csv, *.jsonl) and TensorBoard files (DIR/runs) (default output/kg)
         """;
 

@@ -70,6 +70,7 @@ public static class GraphTraining
             Epochs = options.MaxEpochs,
             Seed = options.Seed,
             Device = options.Device,
+            Threads = options.Threads,
             Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, LearningRate = options.LearningRate, WeightDecay = options.WeightDecay },
         }, logger);
         distiller.Metrics.Clear();
