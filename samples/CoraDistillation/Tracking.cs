@@ -17,6 +17,7 @@ internal static class Tracking
         var csv = Path.Combine(metrics, run + ".csv");
         var jsonl = Path.Combine(metrics, run + ".jsonl");
         var events = Path.Combine(directory, "runs", run);
+        Directory.CreateDirectory(metrics);
         File.Delete(csv);
         File.Delete(jsonl);
         if (Directory.Exists(events))
