@@ -4,6 +4,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using CoraDistillation;
+using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.Graphs;
 using static TorchSharp.torch;
 
@@ -11,6 +13,7 @@ var path = "../shared/data/graphs/cora.npz";
 var kinds = new[] { GnnKind.Gcn };
 var seeds = new[] { 0 };
 string? json = null;
+var tracking = "output/cora";
 var threads = 1;
 var patience = 50;
 var studentLr = 5e-3;
@@ -36,8 +39,11 @@ for (var i = 0; i < args.Length; i++)
         case "--json":
             json = args[++i];
             break;
+        case "--tracking":
+            tracking = args[++i];
+            break;
         case "--help" or "-h":
-            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1] [--patience 50] [--student-lr 5e-3]");
+            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1] [--patience 50] [--student-lr 5e-3] [--tracking output/cora]");
             return 0;
         default:
             path = args[i];
@@ -46,6 +52,9 @@ for (var i = 0; i < args.Length; i++)
 }
 
 set_num_threads(threads);
+
+// One full-graph step per epoch and up to hundreds of epochs: a progress summary every 50 epochs (and the last).
+var progress = new ConsoleProgressOptions { SummaryEveryEpochs = 50 };
 var clock = Stopwatch.StartNew();
 var graph = NpzGraphReader.Read(path).Standardize();
 Console.WriteLine($"{Path.GetFileName(path)}: {graph.NodeCount} nodes (largest component), {graph.Adjacency.EntryCount / 2} edges, {graph.FeatureCount} features, {graph.ClassCount} classes; load {clock.Elapsed.TotalSeconds:F1}s");
@@ -58,7 +67,7 @@ foreach (var seed in seeds)
     {
         manual_seed(seed);
         using var teacherNet = GnnTeachers.Create(kind, adjacency, graph.FeatureCount, graph.ClassCount);
-        var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed));
+        var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed) with { Threads = threads, Callbacks = Tracking.For(tracking, $"{kind}-teacher-seed{seed}", progress) });
         using var stored = StoredPredictions.From(teacherNet, data.Features);
         rows.Add(new Row(kind.ToString(), "teacher", seed, teacher.TestAccuracy, teacher.ValidationAccuracy, teacher.Epochs, teacher.WallTime.TotalSeconds));
         var confidence = stored.Logits.softmax(1).max(1).values.mean().item<float>();
@@ -67,7 +76,7 @@ foreach (var seed in seeds)
         {
             manual_seed(seed);
             using var studentNet = new CpfStudent(adjacency, graph.FeatureCount, graph.ClassCount, data.Labels, data.Split.Train, new CpfOptions { Variant = variant });
-            var student = GraphTraining.FitCpf(studentNet, stored, data, new GraphTrainingOptions { LearningRate = studentLr, WeightDecay = 1e-2, Seed = seed, Patience = patience });
+            var student = GraphTraining.FitCpf(studentNet, stored, data, new GraphTrainingOptions { LearningRate = studentLr, WeightDecay = 1e-2, Seed = seed, Patience = patience, Threads = threads, Callbacks = Tracking.For(tracking, $"{kind}-{variant}-seed{seed}", progress) });
             var name = variant == CpfVariant.Inductive ? "CPF-ind" : "CPF-tra";
             rows.Add(new Row(kind.ToString(), name, seed, student.TestAccuracy, student.ValidationAccuracy, student.Epochs, student.WallTime.TotalSeconds));
             Console.WriteLine($"seed {seed} {kind,-9} {name}  test {student.TestAccuracy:P2} val {student.ValidationAccuracy:P2} ({student.Epochs} epochs, {student.WallTime.TotalSeconds:F1}s)");

@@ -66,7 +66,10 @@ root.SetAction((parse, cancellationToken) =>
         TeacherFreeMethods = parse.GetValue(methods) is { Length: > 0 } chosen ? chosen : TeacherFreeExperiment.Methods,
     };
 
-    using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+    // Epochs are shown by the console progress reporter (Tracking.cs), so the engine's own per-epoch logs are left out.
+    using var loggers = LoggerFactory.Create(b => b
+        .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+        .AddFilter(typeof(KnowledgeDistillation.Engine.Distiller).FullName, LogLevel.Warning));
     var logger = loggers.CreateLogger("FashionMnistDistillation");
     using var dataset = FashionMnist.Load(new FashionMnistOptions { Directory = settings.DataDirectory, TrainLimit = settings.TrainLimit }, logger, cancellationToken);
     logger.LogInformation("Fashion-MNIST: {Train} training and {Test} test images", dataset.Train.Count, dataset.Test.Count);

@@ -12,7 +12,7 @@ namespace KnowledgeGraphDistillation;
 internal sealed record Row(string Method, int Seed, int Dimension, long Parameters, LinkPredictionResult Test, double TrainSeconds, double EvalSeconds);
 
 /// <summary>Runs teacher, student alone, score KD and DualDE for one seed through <see cref="Distiller.Fit"/>.</summary>
-internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogger logger)
+internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogger logger, ILogger<Distiller> distillerLogger)
 {
     private readonly LinkPredictionEvaluator _evaluator = LinkPredictionEvaluator.For(graph);
 
@@ -28,7 +28,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         var clock = Stopwatch.StartNew();
         using (var asStudent = KgeParticipant.Student(teacherModel, "teacher"))
         {
-            Fit(new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
+            Fit("teacher", new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
         }
         rows.Add(Evaluate("teacher", seed, teacherModel, clock.Elapsed.TotalSeconds));
 
@@ -36,7 +36,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         {
             clock.Restart();
             using var participant = KgeParticipant.Student(alone);
-            Fit(new[] { participant }, new SelfAdversarialLoss(adversarialTemperature: adv), settings.StudentEpochs, data, seed, cancellationToken);
+            Fit("student-alone", new[] { participant }, new SelfAdversarialLoss(adversarialTemperature: adv), settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student alone", seed, alone, clock.Elapsed.TotalSeconds));
         }
 
@@ -45,7 +45,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             clock.Restart();
             var loss = new SelfAdversarialLoss(adversarialTemperature: adv) + new ScoreDistillationLoss(adversarialTemperature: adv);
             using var participant = KgeParticipant.Student(kd);
-            Fit(new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
+            Fit("score-kd", new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student + score KD", seed, kd, clock.Elapsed.TotalSeconds));
         }
 
@@ -57,13 +57,13 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv).Stages;
         var participants = new IDistillationModel[] { teacher, student };
         clock.Restart();
-        Run(new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), logger), data, cancellationToken);
+        Run("dualde-stage1", seed, new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
         rows.Add(Evaluate("DualDE stage 1", seed, dualde, clock.Elapsed.TotalSeconds));
         logger.LogInformation("Soft-label sigmoid after stage 1: a={A:F3} b={B:F3} a'={A2:F3} b'={B2:F3}",
             weights.StudentPositive.A.item<float>(), weights.StudentPositive.B.item<float>(), weights.StudentNegative.A.item<float>(), weights.StudentNegative.B.item<float>());
         if (stages.Count > 1)
         {
-            Run(new Distiller(participants, stages.Skip(1), Options(settings.StudentEpochs, seed), logger), data, cancellationToken);
+            Run("dualde-stage2", seed, new Distiller(participants, stages.Skip(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
             rows.Add(Evaluate("DualDE stage 1+2", seed, dualde, clock.Elapsed.TotalSeconds));
             rows.Add(Evaluate("teacher after stage 2", seed, teacherModel, 0));
         }
@@ -88,15 +88,21 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
 
     private OptimizerOptions Adam(double lr) => new() { Kind = OptimizerKind.Adam, LearningRate = lr, WeightDecay = 0 };
 
-    private DistillerOptions Options(int epochs, int seed) => new() { Epochs = epochs, Seed = seed, Optimizer = Adam(settings.LearningRate) };
+    private DistillerOptions Options(int epochs, int seed) => new()
+    {
+        Epochs = epochs,
+        Seed = seed,
+        Optimizer = Adam(settings.LearningRate),
+        Threads = settings.Threads ?? DistillerOptions.DefaultThreads,
+    };
 
-    private void Fit(IEnumerable<IDistillationModel> participants, IDistillationLoss loss, int epochs, TripleBatchSource data, int seed, CancellationToken ct) =>
-        Run(new Distiller(participants, loss, Options(epochs, seed), logger), data, ct);
+    private void Fit(string run, IEnumerable<IDistillationModel> participants, IDistillationLoss loss, int epochs, TripleBatchSource data, int seed, CancellationToken ct) =>
+        Run(run, seed, new Distiller(participants, loss, Options(epochs, seed), distillerLogger), data, ct);
 
-    private static void Run(Distiller distiller, TripleBatchSource data, CancellationToken ct)
+    private void Run(string run, int seed, Distiller distiller, TripleBatchSource data, CancellationToken ct)
     {
         distiller.Metrics.Clear();
-        distiller.Fit(data, cancellationToken: ct);
+        distiller.Track(settings.TrackingDirectory, $"{settings.Model}-{run}-seed{seed}").Fit(data, cancellationToken: ct);
     }
 
     private Row Evaluate(string method, int seed, KgeModel model, double trainSeconds)

@@ -24,7 +24,10 @@ if (settings.Threads is { } threads)
 {
     TorchSharp.torch.set_num_threads(threads);
 }
-using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+// Epochs are shown by the console progress reporter (Tracking.cs), so the engine's own per-epoch logs are left out.
+using var loggerFactory = LoggerFactory.Create(b => b
+    .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+    .AddFilter(typeof(KnowledgeDistillation.Engine.Distiller).FullName, LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("KnowledgeGraphDistillation");
 var graph = KnowledgeGraph.Load(settings.Data);
 logger.LogInformation("{Data}: {Entities} entities, {Relations} relations, {Train}/{Valid}/{Test} triples",
@@ -35,7 +38,7 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 var rows = new List<Row>();
 foreach (var seed in settings.Seeds)
 {
-    rows.AddRange(new Experiment(settings, graph, logger).Run(seed, cancel.Token));
+    rows.AddRange(new Experiment(settings, graph, logger, loggerFactory.CreateLogger<KnowledgeDistillation.Engine.Distiller>()).Run(seed, cancel.Token));
 }
 
 var inv = CultureInfo.InvariantCulture;

@@ -22,6 +22,7 @@ internal sealed record Settings
     public int[] Seeds { get; init; } = { 0 };
     public string? Output { get; init; }
     public int? Threads { get; init; }
+    public string TrackingDirectory { get; init; } = Path.Combine("output", "kg");
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -39,7 +40,8 @@ internal sealed record Settings
           --structure             add DualDE's embedding-structure distance
           --seeds 0,1,2           seeds (default 0)
           --out FILE              write per-seed results as JSON
-          --threads N             libtorch CPU threads (default: libtorch's choice)
+          --threads N             libtorch CPU threads (default: DistillerOptions.DefaultThreads, half the logical processors)
+          --tracking DIR          per-run metrics (DIR/metrics/*.csv, *.jsonl) and TensorBoard files (DIR/runs) (default output/kg)
         """;
 
     public static Settings? Parse(string[] args)
@@ -70,6 +72,7 @@ internal sealed record Settings
                 "--seeds" => s with { Seeds = Next().Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() },
                 "--out" => s with { Output = Next() },
                 "--threads" => s with { Threads = Int() },
+                "--tracking" => s with { TrackingDirectory = Next() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)

@@ -83,7 +83,14 @@ public sealed partial class Distiller : IDisposable
     /// <summary>Metric factories used for training and evaluation metrics (default: top-1 accuracy).</summary>
     public IList<Func<IMetric>> Metrics { get; } = new List<Func<IMetric>> { () => new Accuracy() };
 
-    /// <summary>Receives a report after every step (nothing is read from the device for it).</summary>
+    /// <summary>
+    /// Receives a report after every step (nothing is read from the device for it). <see cref="IProgress{T}.Report"/> is
+    /// called on the training thread; <see cref="Progress{T}"/> then posts its handler to the
+    /// <see cref="SynchronizationContext"/> captured when it was created (the thread pool when there was none), so the
+    /// handler runs later, possibly on another thread, and <see cref="StepInfo.ReadMeanLoss"/> is <c>null</c> in it. For
+    /// work on the training thread, during the step (a console display, reading the loss), add an
+    /// <see cref="IDistillationCallback"/> to <see cref="Callbacks"/>, such as <see cref="ConsoleProgress"/>.
+    /// </summary>
     public IProgress<StepInfo>? Progress { get; set; }
 
     /// <summary>
@@ -142,6 +149,7 @@ public sealed partial class Distiller : IDisposable
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Evaluate(IBatchSource data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
+        using var threads = ThreadSetting.Apply(_options.Threads);
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.Capture(_participants, _stages); // declared features, also before any Fit (evaluation models read them)
         var models = _participants
@@ -172,6 +180,7 @@ public sealed partial class Distiller : IDisposable
     private FitResult Run(IBatchSource train, IBatchSource? evaluation, string? resumeFrom, CancellationToken cancellationToken)
     {
         ValidateData(train, evaluation);
+        using var threads = ThreadSetting.Apply(_options.Threads);
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.ValidateAndCapture(_participants, _stages);
         var lossModules = new LossModuleSet(_stages);

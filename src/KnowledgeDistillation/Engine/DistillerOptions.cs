@@ -12,6 +12,22 @@ public sealed class DistillerOptions
     /// <summary>Seed for TorchSharp's generator at the start of <see cref="Distiller.Fit"/> (dropout and other random ops); <c>null</c> leaves it alone.</summary>
     public int? Seed { get; set; }
 
+    /// <summary>
+    /// The default of <see cref="Threads"/>: half the logical processors, at least 1 (1 on a 2-core machine; on a machine
+    /// with two hardware threads per core, one per physical core, as TorchSharp's own default). Chosen from measurements on
+    /// a shared 2-core machine, where 2 threads ran a KD epoch up to several times slower than 1 whenever other work ran
+    /// (docs/benchmarks.md, "Threads").
+    /// </summary>
+    public static int DefaultThreads { get; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>
+    /// CPU threads TorchSharp uses for each operation during <see cref="Distiller.Fit"/>, <see cref="Distiller.Resume"/>
+    /// and <see cref="Distiller.Evaluate"/>: set with <c>torch.set_num_threads</c> when the call starts and restored when
+    /// it ends (the setting is process-wide while the call runs). <c>null</c> leaves TorchSharp's count alone (one
+    /// thread per physical core unless the application set it). Default <see cref="DefaultThreads"/>; &gt;= 1 when set.
+    /// </summary>
+    public int? Threads { get; set; } = DefaultThreads;
+
     /// <summary>The optimiser of stages that do not set their own.</summary>
     public OptimizerOptions Optimizer { get; set; } = new();
 
@@ -48,6 +64,11 @@ public sealed class DistillerOptions
         if (string.IsNullOrWhiteSpace(Device))
         {
             throw new ArgumentException("Device must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(Device));
+        }
+
+        if (Threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be >= 1 (or null to leave TorchSharp's thread count alone).");
         }
 
         if (MaxGradNorm is { } norm)

@@ -171,5 +171,8 @@ internal sealed class EpochAccumulator : IDisposable
         }
     }
 
+    /// <summary>The mean total loss of the steps so far (one host read); NaN before the first step.</summary>
+    public double MeanLossSoFar() => Mean(_total);
+
     private double Mean(Tensor? sum) => sum is null || Steps == 0 ? double.NaN : sum.item<double>() / Steps;
 }

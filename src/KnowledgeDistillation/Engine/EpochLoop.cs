@@ -21,6 +21,7 @@ internal sealed class EpochLoop
     private readonly NonFiniteGuard _guard;
     private readonly IUpdateStrategy _simultaneous;
     private readonly IUpdateStrategy _sequential;
+    private readonly StepLossReader _lossReader = new();
 
     public EpochLoop(DistillerOptions options, ILogger logger, IReadOnlyList<Func<IMetric>> metrics, IReadOnlyList<IDistillationCallback> callbacks, IProgress<StepInfo>? progress)
     {
@@ -69,6 +70,8 @@ internal sealed class EpochLoop
         var strategy = run.Stage.UpdateOrder == ParticipantUpdateOrder.Sequential && run.Trainable.Count > 1 ? _sequential : _simultaneous;
         var firstOfStage = epoch == 0 && startBatch == 0;
         Action<IReadOnlyDictionary<string, ModelOutput>> inspect = outputs => CheckClassCounts(train, outputs, state);
+        var clock = Stopwatch.StartNew();
+        var samples = 0L;
         using (var batches = train.GetBatches(dataEpoch, run.Device).GetEnumerator())
         {
             for (var batchIndex = 0; ; batchIndex++)
@@ -103,17 +106,44 @@ internal sealed class EpochLoop
                 }
 
                 run.Stage.Loss.OnStepEnd(context);
-                var info = new StepInfo(run.Stage.Name, epoch, step, batchIndex, train.BatchCount);
-                step++;
-                _progress?.Report(info);
-                foreach (var callback in _callbacks)
+                var info = new StepInfo(run.Stage.Name, epoch, step, batchIndex, train.BatchCount)
                 {
-                    callback.OnStepEnd(info);
-                }
+                    EpochsInStage = run.Epochs,
+                    Samples = batches.Current.Size,
+                };
+                step++;
+                samples += info.Samples;
+                _progress?.Report(info);
+                ReportStep(info with { ReadMeanLoss = _lossReader.Read }, sums, samples, clock);
             }
         }
 
         state.Position = new TrainingPosition(stageIndex, epoch, 0, step, dataEpoch + 1);
+    }
+
+    /// <summary>The step's Debug log line and callbacks, which may read the running mean loss while they run.</summary>
+    private void ReportStep(StepInfo info, EpochAccumulator sums, long samples, Stopwatch clock)
+    {
+        _lossReader.Open(sums);
+        try
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug(
+                    "Stage {Stage} epoch {Epoch}/{Epochs} batch {Batch}/{Batches} (step {Step}): mean loss {Loss:F4}, {SamplesPerSecond:F1} samples/s",
+                    info.Stage, info.Epoch + 1, info.EpochsInStage, info.BatchInEpoch + 1, info.BatchesPerEpoch, info.Step, sums.MeanLossSoFar(),
+                    samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+            }
+
+            foreach (var callback in _callbacks)
+            {
+                callback.OnStepEnd(info);
+            }
+        }
+        finally
+        {
+            _lossReader.Close();
+        }
     }
 
     private void CheckpointOnCancel(StageRun run, OptimizerSet optimizers, TrainingPosition here, RunState state, EpochAccumulator sums)

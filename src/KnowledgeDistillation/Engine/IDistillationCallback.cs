@@ -35,7 +35,22 @@ public interface IDistillationCallback
 /// <param name="Step">The global step, from 0.</param>
 /// <param name="BatchInEpoch">The batch index within the epoch, from 0.</param>
 /// <param name="BatchesPerEpoch">Batches per epoch.</param>
-public readonly record struct StepInfo(string Stage, int Epoch, long Step, int BatchInEpoch, int BatchesPerEpoch);
+public readonly record struct StepInfo(string Stage, int Epoch, long Step, int BatchInEpoch, int BatchesPerEpoch)
+{
+    /// <summary>The stage's number of epochs (0 when unknown).</summary>
+    public int EpochsInStage { get; init; }
+
+    /// <summary>Samples in this step's batch (0 when unknown); a reporter's throughput is samples per second.</summary>
+    public long Samples { get; init; }
+
+    /// <summary>
+    /// Reads the mean total loss of the epoch's steps so far (one device read per call, so call it when a display
+    /// refreshes, not necessarily every step). Valid only during <see cref="IDistillationCallback.OnStepEnd"/>, on the
+    /// training thread; <c>null</c> where it is not (the copy given to <see cref="Distiller.Progress"/>, which may
+    /// run later on another thread). Calling it after the step has ended throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public Func<double>? ReadMeanLoss { get; init; }
+}
 
 /// <summary>Lets callbacks stop a run after the current epoch.</summary>
 public sealed class TrainingControl

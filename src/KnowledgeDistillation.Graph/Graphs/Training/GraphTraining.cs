@@ -70,6 +70,7 @@ public static class GraphTraining
             Epochs = options.MaxEpochs,
             Seed = options.Seed,
             Device = options.Device,
+            Threads = options.Threads,
             Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, LearningRate = options.LearningRate, WeightDecay = options.WeightDecay },
         }, logger);
         distiller.Metrics.Clear();
@@ -82,6 +83,11 @@ public static class GraphTraining
         using var best = new BestModelTracker(participants.First(p => p.Name == trainedName), "val_accuracy");
         distiller.Callbacks.Add(best);
         distiller.Callbacks.Add(stopping);
+        foreach (var callback in options.Callbacks ?? Array.Empty<IDistillationCallback>())
+        {
+            distiller.Callbacks.Add(callback);
+        }
+
         var fit = distiller.Fit(data, data, cancellationToken);
         var final = distiller.Evaluate(data, cancellationToken)[trainedName];
         return new GraphRunResult

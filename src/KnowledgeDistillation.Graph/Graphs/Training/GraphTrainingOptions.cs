@@ -1,3 +1,5 @@
+using KnowledgeDistillation.Engine;
+
 namespace KnowledgeDistillation.Graph.Graphs;
 
 /// <summary>Full-graph training settings for <see cref="GraphTraining"/> (Adam, early stopping on validation accuracy).</summary>
@@ -20,4 +22,10 @@ public sealed record GraphTrainingOptions
 
     /// <summary>Device: "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>CPU threads during the run (<see cref="DistillerOptions.Threads"/>; default <see cref="DistillerOptions.DefaultThreads"/>, null: TorchSharp's count).</summary>
+    public int? Threads { get; init; } = DistillerOptions.DefaultThreads;
+
+    /// <summary>Extra callbacks for the run (progress, metric writers), called after early stopping and best-model tracking.</summary>
+    public IReadOnlyList<IDistillationCallback> Callbacks { get; init; } = Array.Empty<IDistillationCallback>();
 }
