@@ -118,7 +118,10 @@ public sealed class CatalogueTests
             Autoencoder = Own(new FactorAutoencoder(8, 4));
             SecondAutoencoder = Own(new FactorAutoencoder(8, 4));
             Bridge = Own(nn.Sequential(("conv", nn.Conv2d(8, 8, 1)), ("flat", nn.Flatten()), ("fc", nn.Linear(32, 3))));
+            CrdHeads = (Own(new CrdEmbedding(32, 8)), Own(new CrdEmbedding(32, 8)));
         }
+
+        public (CrdEmbedding Student, CrdEmbedding Teacher) CrdHeads { get; }
 
         public FactorAutoencoder Autoencoder { get; }
 
@@ -166,6 +169,7 @@ public sealed class CatalogueTests
             (nameof(Loss.ProbabilisticKnowledgeTransfer), Loss.ProbabilisticKnowledgeTransfer(new FeaturePair[] { Feature })),
             (nameof(Loss.RelationalKD), Loss.RelationalKD(new FeaturePair[] { Feature, Feature })),
             (nameof(Loss.Hint), Loss.Hint(Feature)),
+            (nameof(Loss.Crd), Own(Loss.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4))),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -183,6 +187,7 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.Dkd), KnowledgeDistillation.Losses.Recipes.Dkd()),
             (nameof(KnowledgeDistillation.Losses.Recipes.Dist), KnowledgeDistillation.Losses.Recipes.Dist()),
             (nameof(KnowledgeDistillation.Losses.Recipes.FitNets), KnowledgeDistillation.Losses.Recipes.FitNets(Feature, null)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.Crd), KnowledgeDistillation.Losses.Recipes.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 
