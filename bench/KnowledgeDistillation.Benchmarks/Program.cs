@@ -6,7 +6,8 @@ using KnowledgeDistillation.Benchmarks;
 //   cache   an epoch with the cached teacher vs a student-only epoch vs an uncached KD epoch
 //   cache-disk  an epoch with a disk (memory-mapped) teacher cache vs a student-only epoch (--rounds N, default 3; --samples N, default all)
 //   memory  resident memory every 100 steps over 10,000 training steps
-//   all     the three above
+//   crd     KD vs KD + CRD epochs and CRD's bank update alone (--rounds N, default 5; --negatives K, default 4096)
+//   all     step, cache and memory
 // Options: --out DIR (JSON results; default docs/results), --data DIR (Fashion-MNIST), --steps N (memory; default 10,000).
 var command = args.FirstOrDefault() ?? "all";
 var output = Argument(args, "--out") ?? Path.Combine("docs", "results");
@@ -19,8 +20,9 @@ switch (command)
     case "cache": bench.CachedEpochs(); break;
     case "cache-disk": bench.CachedDiskEpochs(int.TryParse(Argument(args, "--rounds"), out var rounds) ? rounds : 3, int.TryParse(Argument(args, "--samples"), out var samples) ? samples : 0); break;
     case "memory": bench.ResidentMemory(int.TryParse(Argument(args, "--steps"), out var steps) ? steps : 10_000); break;
+    case "crd": bench.Crd(int.TryParse(Argument(args, "--rounds"), out var crdRounds) ? crdRounds : 5, int.TryParse(Argument(args, "--negatives"), out var negatives) ? negatives : 4096); break;
     case "all": bench.StepOverhead(); bench.CachedEpochs(); bench.ResidentMemory(); break;
-    default: Console.Error.WriteLine($"Unknown benchmark '{command}': use step, cache, cache-disk, memory or all."); return 2;
+    default: Console.Error.WriteLine($"Unknown benchmark '{command}': use step, cache, cache-disk, memory, crd or all."); return 2;
 }
 
 return 0;

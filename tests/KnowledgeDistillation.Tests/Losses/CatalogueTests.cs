@@ -119,7 +119,10 @@ public sealed class CatalogueTests
             SecondAutoencoder = Own(new FactorAutoencoder(8, 4));
             Bridge = Own(nn.Sequential(("conv", nn.Conv2d(8, 8, 1)), ("flat", nn.Flatten()), ("fc", nn.Linear(32, 3))));
             CrdHeads = (Own(new CrdEmbedding(32, 8)), Own(new CrdEmbedding(32, 8)));
+            Fusions = ReviewFusion.Chain(new long[] { 8 }, new long[] { 8 }).Select(f => Own(f)).ToArray();
         }
+
+        public IReadOnlyList<ReviewFusion> Fusions { get; }
 
         public (CrdEmbedding Student, CrdEmbedding Teacher) CrdHeads { get; }
 
@@ -170,6 +173,8 @@ public sealed class CatalogueTests
             (nameof(Loss.RelationalKD), Loss.RelationalKD(new FeaturePair[] { Feature, Feature })),
             (nameof(Loss.Hint), Loss.Hint(Feature)),
             (nameof(Loss.Crd), Own(Loss.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4))),
+            (nameof(Loss.ReviewKD), Loss.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
+            (nameof(Loss.VariationalInformation), Loss.VariationalInformation(new FeaturePair[] { Feature, Feature }, new[] { Own(new VidRegressor(8, 8)), Own(new VidRegressor(8, 8)) })),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -188,6 +193,7 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.Dist), KnowledgeDistillation.Losses.Recipes.Dist()),
             (nameof(KnowledgeDistillation.Losses.Recipes.FitNets), KnowledgeDistillation.Losses.Recipes.FitNets(Feature, null)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Crd), KnowledgeDistillation.Losses.Recipes.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.ReviewKD), KnowledgeDistillation.Losses.Recipes.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 

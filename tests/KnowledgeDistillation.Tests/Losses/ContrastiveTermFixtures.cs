@@ -28,7 +28,24 @@ internal sealed record CrdReference(
     FlatTensor SecondStudentFeature,
     double SecondValue);
 
-internal sealed record ContrastiveTermFixtureFile(string TorchVersion, int Seed, CrdReference Crd);
+internal sealed record ReviewReference(
+    FlatTensor[] Students,
+    FlatTensor[] Teachers,
+    Dictionary<string, FlatTensor>[] Weights,
+    double Value,
+    FlatTensor[] Grads,
+    Dictionary<string, FlatTensor>[] WeightGrads);
+
+internal sealed record VidReference(
+    FlatTensor[] Students,
+    FlatTensor[] Teachers,
+    Dictionary<string, FlatTensor>[] Weights,
+    double Value,
+    double[] Stages,
+    FlatTensor[] Grads,
+    Dictionary<string, FlatTensor>[] WeightGrads);
+
+internal sealed record ContrastiveTermFixtureFile(string TorchVersion, int Seed, CrdReference Crd, ReviewReference Reviewkd, VidReference Vid);
 
 /// <summary>
 /// Reads Fixtures/contrastive_terms.json, written by tests/fixtures/generate_contrastive_term_fixtures.py (PyTorch 1.13,
