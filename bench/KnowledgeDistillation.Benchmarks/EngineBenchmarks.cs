@@ -63,6 +63,9 @@ internal sealed class EngineBenchmarks : IDisposable
         Write("engine-step-overhead.json", result);
     }
 
+    /// <summary>CRD's step and bank-update cost next to KD (100 steps per round, alternating).</summary>
+    public void Crd(int rounds, int negatives) => Write("crd-cost.json", CrdBenchmark.Run(_data, _teacher, BatchSize, rounds, 100, negatives));
+
     /// <summary>Epoch time of KD with the cached teacher (after its first epoch) vs student alone vs uncached KD.</summary>
     public void CachedEpochs()
     {

@@ -118,7 +118,13 @@ public sealed class CatalogueTests
             Autoencoder = Own(new FactorAutoencoder(8, 4));
             SecondAutoencoder = Own(new FactorAutoencoder(8, 4));
             Bridge = Own(nn.Sequential(("conv", nn.Conv2d(8, 8, 1)), ("flat", nn.Flatten()), ("fc", nn.Linear(32, 3))));
+            CrdHeads = (Own(new CrdEmbedding(32, 8)), Own(new CrdEmbedding(32, 8)));
+            Fusions = ReviewFusion.Chain(new long[] { 8 }, new long[] { 8 }).Select(f => Own(f)).ToArray();
         }
+
+        public IReadOnlyList<ReviewFusion> Fusions { get; }
+
+        public (CrdEmbedding Student, CrdEmbedding Teacher) CrdHeads { get; }
 
         public FactorAutoencoder Autoencoder { get; }
 
@@ -174,6 +180,9 @@ public sealed class CatalogueTests
             (nameof(Loss.MultiTeacher), Loss.MultiTeacher(Loss.MultiTeacherKD(Peers, TeacherWeighting.Entropy))),
             (nameof(Loss.FlowOfSolutionProcedure), Loss.FlowOfSolutionProcedure(new FeaturePair[] { Feature, Feature })),
             (nameof(Loss.ActivationBoundaries), Loss.ActivationBoundaries(new FeaturePair[] { Feature, Feature })),
+            (nameof(Loss.Crd), Own(Loss.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4))),
+            (nameof(Loss.ReviewKD), Loss.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
+            (nameof(Loss.VariationalInformation), Loss.VariationalInformation(new FeaturePair[] { Feature, Feature }, new[] { Own(new VidRegressor(8, 8)), Own(new VidRegressor(8, 8)) })),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -195,6 +204,8 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.Fsp), KnowledgeDistillation.Losses.Recipes.Fsp(new FeaturePair[] { Feature, Feature }, fspEpochs: 1)),
             (nameof(KnowledgeDistillation.Losses.Recipes.ActivationBoundaries), KnowledgeDistillation.Losses.Recipes.ActivationBoundaries(Loss.ActivationBoundaries(new FeaturePair[] { Feature }))),
             (nameof(KnowledgeDistillation.Losses.Recipes.TeacherAssistant), KnowledgeDistillation.Losses.Recipes.TeacherAssistant(assistantEpochs: 1, assistant: "peer1")),
+            (nameof(KnowledgeDistillation.Losses.Recipes.Crd), KnowledgeDistillation.Losses.Recipes.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.ReviewKD), KnowledgeDistillation.Losses.Recipes.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 
