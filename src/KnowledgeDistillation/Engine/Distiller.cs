@@ -179,6 +179,7 @@ public sealed class Distiller : IDisposable
     private FitResult Run(IBatchSource train, IBatchSource? evaluation, string? resumeFrom, CancellationToken cancellationToken)
     {
         ValidateData(train, evaluation);
+        ExistingCheckpointGuard.EnsureMayReplace(_options.Checkpoint, resumeFrom); // before anything moves or trains
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.ValidateAndCapture(_participants, _stages);
         var lossModules = new LossModuleSet(_stages);
@@ -187,7 +188,6 @@ public sealed class Distiller : IDisposable
             module.to(device);
         }
 
-        ExistingCheckpointGuard.EnsureMayReplace(_options.Checkpoint, resumeFrom);
         var clock = Stopwatch.StartNew();
         var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All)) { EvaluationClassCount = evaluation?.ClassCount };
         try
