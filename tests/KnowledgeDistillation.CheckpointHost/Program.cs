@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 // Usage: KnowledgeDistillation.CheckpointHost <checkpoint-directory>
 // Trains a deliberately large MLP (so each checkpoint takes a while to write) and checkpoints after every
-// epoch, printing "saved <epoch>" after each write, until the parent process kills it.
+// epoch, printing "saved <epoch>" after each write, until the parent process kills it; resumes the checkpoint it finds.
 var directory = args.Length == 1 ? args[0] : throw new ArgumentException("usage: KnowledgeDistillation.CheckpointHost <checkpoint-directory>");
 random.manual_seed(0);
 using var inputs = randn(64, 256);
@@ -24,7 +24,16 @@ var options = new DistillerOptions
 };
 var distiller = new Distiller(new[] { student }, new CrossEntropyLoss(), options);
 distiller.Callbacks.Add(new ReportSaves());
-distiller.Fit(new DataLoader(data, 64));
+// A later round resumes the run the previous round's SIGKILL interrupted (Fit would refuse to overwrite its checkpoint).
+var checkpoint = options.Checkpoint.FilePath!;
+if (File.Exists(checkpoint))
+{
+    distiller.Resume(checkpoint, new DataLoader(data, 64));
+}
+else
+{
+    distiller.Fit(new DataLoader(data, 64));
+}
 
 internal sealed class ReportSaves : IDistillationCallback
 {

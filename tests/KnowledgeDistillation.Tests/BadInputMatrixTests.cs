@@ -78,7 +78,7 @@ public sealed class BadInputMatrixTests
         // Engine setup and runs.
         ["duplicate participant names"] = (() => new Distiller(new[] { Student.FromModule(Net(), "s"), Student.FromModule(Net(), "s") }, new CrossEntropyLoss("s")), typeof(ArgumentException), "*'s'*unique*"),
         ["stage names an unknown participant"] = (() => new Distiller(new[] { Student.FromModule(Net()) }, new[] { new DistillationStage("x", new CrossEntropyLoss()) { Trainable = new[] { "ghost" } } }), typeof(ArgumentException), "*'ghost'*does not exist*"),
-        ["labels beyond the model's classes"] = (() => Fit(data: SyntheticData.Blobs(16, classes: 5)), typeof(ArgumentException), "*5 classes*3 logits*"),
+        ["labels beyond the model's classes"] = (() => Fit(data: SyntheticData.Blobs(16, classes: 5)), typeof(ArgumentException), "*label 4*3 logits*0..2*"),
         ["NaN loss"] = (() => Fit(loss: new CrossEntropyLoss() + new ScaledLoss(double.NaN)), typeof(NonFiniteLossException), "*epoch 0, step 0*"),
         ["unknown submodule to capture"] = (() => Student.FromModule(Net(), captureFeatures: "layers.missing"), typeof(ArgumentException), "*no submodule 'layers.missing'*"),
         ["resume from a missing checkpoint"] = (() => new Distiller(new[] { Student.FromModule(Net()) }, new CrossEntropyLoss()).Resume("/nonexistent/checkpoint.kdck", new DataLoader(SyntheticData.Blobs(4), 4)), typeof(FileNotFoundException), "*No checkpoint*"),

@@ -22,6 +22,9 @@ public sealed class DistillationBuilder
     /// <summary>The run's name and service key, or <c>null</c> for the default (unnamed) run.</summary>
     public string? Name { get; }
 
+    /// <summary>What validation does with configuration keys under the run's section that no option reads (default <see cref="UnknownConfigurationKeys.Warn"/>).</summary>
+    public UnknownConfigurationKeys UnknownKeys { get; private set; } = UnknownConfigurationKeys.Warn;
+
     internal List<Func<IServiceProvider, IDistillationModel>> Participants { get; } = new();
 
     internal List<Func<IServiceProvider, DistillationStage>> Stages { get; } = new();
@@ -29,6 +32,23 @@ public sealed class DistillationBuilder
     internal Func<IServiceProvider, IDistillationLoss>? Loss { get; private set; }
 
     internal Func<IServiceProvider, DistillationRecipe>? Recipe { get; private set; }
+
+    /// <summary>
+    /// Sets what validation does with configuration keys under the run's section that no option reads: log a warning
+    /// (the default), fail at start (<see cref="UnknownConfigurationKeys.Error"/>), or ignore them.
+    /// </summary>
+    /// <param name="handling">The handling.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="handling"/> is not defined.</exception>
+    public DistillationBuilder WithUnknownKeys(UnknownConfigurationKeys handling)
+    {
+        if (!Enum.IsDefined(handling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(handling), handling, "Unknown handling.");
+        }
+
+        UnknownKeys = handling;
+        return this;
+    }
 
     /// <summary>Adds a teacher.</summary>
     /// <param name="factory">Creates the teacher (called once).</param>

@@ -11,8 +11,9 @@ public static class KnowledgeDistillationServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the default run: a ready <see cref="Distiller"/> (transient, over singleton participants), its
-    /// <see cref="DistillerOptions"/> bound from <paramref name="configuration"/> and validated at start
-    /// (a bad value fails with a message naming its key), and logging through <c>ILogger&lt;Distiller&gt;</c>.
+    /// <see cref="DistillerOptions"/> bound from <paramref name="configuration"/> and validated at start (a bad value,
+    /// an unavailable <c>Device</c> included, fails with a message naming its key; keys no option reads are logged as a
+    /// warning, or fail with <see cref="DistillationBuilder.WithUnknownKeys"/>), and logging through <c>ILogger&lt;Distiller&gt;</c>.
     /// Every non-keyed <see cref="IDistillationCallback"/> in the container is added to it.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -115,8 +116,8 @@ public static class KnowledgeDistillationServiceCollectionExtensions
         }
 
         options.ValidateOnStart();
-        var sectionPath = (configuration as IConfigurationSection)?.Path ?? string.Empty;
-        services.AddSingleton<IValidateOptions<DistillerOptions>>(new DistillerOptionsValidator(optionsName, name, sectionPath));
+        services.AddSingleton<IValidateOptions<DistillerOptions>>(sp => new DistillerOptionsValidator(
+            optionsName, name, configuration, builder.UnknownKeys, (ILogger?)sp.GetService<ILogger<Distiller>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
         if (name is null)
         {
             services.AddSingleton(sp => new DistillationParticipants(builder.Participants.Select(f => f(sp)).ToArray()));

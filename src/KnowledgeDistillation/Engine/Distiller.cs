@@ -112,7 +112,8 @@ public sealed partial class Distiller : IDisposable
     /// Trains every stage in order. Participants and loss modules are moved to <see cref="DistillerOptions.Device"/>;
     /// each step runs inside a dispose scope, so no tensor outlives its step. With
     /// <see cref="DistillerOptions.Checkpoint"/> set, a checkpoint is written atomically after epochs and when
-    /// cancellation is noticed, and <see cref="Resume"/> continues from it.
+    /// cancellation is noticed, and <see cref="Resume"/> continues from it. A checkpoint already at that path when the
+    /// call starts is never replaced unless <see cref="CheckpointOptions.Overwrite"/> says so.
     /// </summary>
     /// <param name="train">Training batches.</param>
     /// <param name="evaluation">Evaluation batches, or <c>null</c> to skip evaluation.</param>
@@ -120,19 +121,25 @@ public sealed partial class Distiller : IDisposable
     /// <returns>The per-epoch history.</returns>
     /// <exception cref="ArgumentException">Invalid options, empty data, or labels outside a participant's classes.</exception>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite under <see cref="NonFiniteLossPolicy.Throw"/>.</exception>
+    /// <exception cref="InvalidOperationException">A checkpoint this call did not write lies at the checkpoint path and <see cref="CheckpointOptions.Overwrite"/> is false.</exception>
     public FitResult Fit(IBatchSource train, IBatchSource? evaluation = null, CancellationToken cancellationToken = default) =>
         Run(train, evaluation, null, cancellationToken);
 
     /// <summary>
     /// Continues a run from a checkpoint written by <see cref="Fit"/> with the same participants, stages and
     /// data. On the CPU with a fixed seed the continued run reproduces the uninterrupted run's losses exactly.
+    /// A finished run continues to a larger epoch count: give its last stage more epochs (<see cref="DistillationStage.Epochs"/>,
+    /// or <see cref="DistillerOptions.Epochs"/> for a stage without its own) and exactly the extra epochs are trained; the
+    /// first new record carries <see cref="EpochRecord.ContinuedFromEpochs"/>. Resuming a finished run with the same epochs
+    /// trains nothing, logs a warning and sets <see cref="FitResult.AlreadyComplete"/>.
     /// </summary>
     /// <param name="checkpointPath">The checkpoint file.</param>
     /// <param name="train">Training batches (the same source as the interrupted run).</param>
     /// <param name="evaluation">Evaluation batches, or <c>null</c>.</param>
     /// <param name="cancellationToken">Checked at every step boundary.</param>
     /// <returns>The whole history, the checkpoint's epochs included.</returns>
-    /// <exception cref="InvalidDataException">The file is not a usable checkpoint, or belongs to a different setup.</exception>
+    /// <exception cref="InvalidDataException">The file is not a usable checkpoint, belongs to a different setup, or holds a finished run with more epochs than this run sets.</exception>
+    /// <exception cref="InvalidOperationException">Another checkpoint lies at the checkpoint path and <see cref="CheckpointOptions.Overwrite"/> is false.</exception>
     public FitResult Resume(string checkpointPath, IBatchSource train, IBatchSource? evaluation = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
@@ -181,6 +188,7 @@ public sealed partial class Distiller : IDisposable
     {
         ValidateData(train, evaluation);
         using var threads = ThreadSetting.Apply(_options.Threads);
+        ExistingCheckpointGuard.EnsureMayReplace(_options.Checkpoint, resumeFrom); // before anything moves or trains
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.ValidateAndCapture(_participants, _stages);
         var lossModules = new LossModuleSet(_stages);
@@ -190,7 +198,7 @@ public sealed partial class Distiller : IDisposable
         }
 
         var clock = Stopwatch.StartNew();
-        var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All));
+        var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All)) { EvaluationClassCount = evaluation?.ClassCount };
         try
         {
             Start(state, resumeFrom, train.BatchCount, device);
@@ -206,7 +214,11 @@ public sealed partial class Distiller : IDisposable
             lossModules.Restore();
         }
 
-        var result = new FitResult(state.History, clock.Elapsed, state.Control.StopRequested);
+        var result = new FitResult(state.History, clock.Elapsed, state.Control.StopRequested)
+        {
+            AlreadyComplete = state.AlreadyComplete,
+            EpochsTrained = state.History.Count - state.ResumedEpochs,
+        };
         foreach (var callback in Callbacks)
         {
             callback.OnFitEnd(result);
@@ -250,9 +262,38 @@ public sealed partial class Distiller : IDisposable
         state.History.AddRange(saved.History);
         state.Partial = saved.Partial;
         state.Resumed = run is null ? null : (run, optimizers);
-        _logger.LogInformation(
-            "Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}",
-            resumeFrom, saved.StageIndex < _stages.Count ? _stages[saved.StageIndex].Name : "(finished)", saved.Epoch + 1, saved.BatchInEpoch);
+        state.ResumedEpochs = saved.History.Count;
+        LogResume(resumeFrom, saved, state);
+    }
+
+    private void LogResume(string file, CheckpointState saved, RunState state)
+    {
+        var last = _stages[^1];
+        var lastEpochs = last.Epochs ?? _options.Epochs;
+        if (saved.ContinuedFromEpochs is { } done)
+        {
+            state.ContinuedFrom = done;
+            _logger.LogInformation(
+                "Continuing the finished run in {File}: stage {Stage} from {Done} to {Epochs} epoch(s)", file, last.Name, done, lastEpochs);
+            if (saved.Optimizer is null)
+            {
+                _logger.LogWarning(
+                    "{File} holds no optimiser state for stage {Stage} (written by an earlier version): the continuation starts with fresh optimiser state", file, last.Name);
+            }
+        }
+        else if (saved.StageIndex == _stages.Count)
+        {
+            state.AlreadyComplete = true;
+            _logger.LogWarning(
+                "The run in {File} already finished all {Epochs} epoch(s) of its last stage {Stage}: nothing to train. " +
+                "To train more epochs, raise that stage's epochs (DistillationStage.Epochs, or DistillerOptions.Epochs) and Resume again",
+                file, lastEpochs, last.Name);
+        }
+        else
+        {
+            _logger.LogInformation(
+                "Resuming from {File}: stage {Stage}, epoch {Epoch}, batch {Batch}", file, _stages[saved.StageIndex].Name, saved.Epoch + 1, saved.BatchInEpoch);
+        }
     }
 
     private void RunStage(EpochLoop loop, int stageIndex, IBatchSource train, IBatchSource? evaluation, RunState state, Device device, CancellationToken cancellationToken)
@@ -273,6 +314,12 @@ public sealed partial class Distiller : IDisposable
         for (var epoch = firstEpoch; epoch < run.Epochs && !state.Control.StopRequested; epoch++)
         {
             var record = RunEpoch(loop, run, optimizers, train, evaluation, stageIndex, epoch, state, cancellationToken);
+            if (state.ContinuedFrom is { } continuedFrom)
+            {
+                record = record with { ContinuedFromEpochs = continuedFrom };
+                state.ContinuedFrom = null;
+            }
+
             state.History.Add(record);
             Log(record, run.Epochs);
             foreach (var callback in Callbacks)
@@ -286,7 +333,8 @@ public sealed partial class Distiller : IDisposable
             state.Position = last ? new TrainingPosition(stageIndex + 1, 0, 0, step, dataEpoch) : new TrainingPosition(stageIndex, epoch + 1, 0, step, dataEpoch);
             if (_options.Checkpoint.FilePath is { } file && (last || state.Control.StopRequested || (epoch + 1) % _options.Checkpoint.EveryEpochs == 0))
             {
-                state.Checkpoints.Write(file, state.Position, state.History, null, last ? null : optimizers);
+                // The last stage keeps its optimiser state after its last epoch, so a finished run can be continued exactly.
+                state.Checkpoints.Write(file, state.Position, state.History, null, last && stageIndex < _stages.Count - 1 ? null : optimizers);
             }
         }
 

@@ -6,10 +6,14 @@ public sealed class DistillerOptions
     /// <summary>Epochs of a stage that does not set its own (default 10), &gt;= 1.</summary>
     public int Epochs { get; set; } = 10;
 
-    /// <summary>The device every participant, loss module and batch lives on: "cpu", "cuda" or "cuda:N" (default "cpu").</summary>
+    /// <summary>The device every participant, loss module and batch lives on: "cpu", "cuda" or "cuda:N" (default "cpu"); <see cref="Validate"/> checks that it is available.</summary>
     public string Device { get; set; } = "cpu";
 
-    /// <summary>Seed for TorchSharp's generator at the start of <see cref="Distiller.Fit"/> (dropout and other random ops); <c>null</c> leaves it alone.</summary>
+    /// <summary>
+    /// Seed for TorchSharp's generator at the start of <see cref="Distiller.Fit"/> (dropout and other random ops); <c>null</c>
+    /// leaves it alone. Models are initialised when they are constructed, before <c>Fit</c>: to make a whole run
+    /// reproducible, call <see cref="Reproducibility.Seed"/> before creating them.
+    /// </summary>
     public int? Seed { get; set; }
 
     /// <summary>
@@ -70,6 +74,7 @@ public sealed class DistillerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be >= 1 (or null to leave TorchSharp's thread count alone).");
         }
+        DeviceParser.Parse(Device, nameof(Device)); // the device must exist on this machine, not only be spelled right
 
         if (MaxGradNorm is { } norm)
         {

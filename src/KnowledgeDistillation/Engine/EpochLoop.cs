@@ -155,7 +155,11 @@ internal sealed class EpochLoop
         }
     }
 
-    /// <summary>Labels vs. each participant's class count, on the first step of a call (once: a host read).</summary>
+    /// <summary>
+    /// Labels vs. each participant's class count, on the first step of a call (once: a host read): the largest label of the
+    /// training data, and of the evaluation data when known, must be below every participant's logit count. The message
+    /// names the argument that holds the label and the valid range.
+    /// </summary>
     private static void CheckClassCounts(IBatchSource train, IReadOnlyDictionary<string, ModelOutput> outputs, RunState state)
     {
         if (state.CheckedClasses)
@@ -164,20 +168,26 @@ internal sealed class EpochLoop
         }
 
         state.CheckedClasses = true;
-        if (train.ClassCount is not { } classes)
-        {
-            return;
-        }
-
         foreach (var (name, output) in outputs)
         {
-            if (output.Logits is { } logits && logits.dim() == 2 && logits.shape[1] < classes)
+            if (output.Logits is not { } logits || logits.dim() != 2)
             {
-                throw new ArgumentException(
-                    $"The training data has class labels 0..{classes - 1} ({classes} classes), but participant '{name}' outputs " +
-                    $"{logits.shape[1]} logits. Give the model {classes} outputs or fix the labels.",
-                    nameof(train));
+                continue;
             }
+
+            CheckLabels(train.ClassCount, nameof(train), "training", name, logits.shape[1]);
+            CheckLabels(state.EvaluationClassCount, "evaluation", "evaluation", name, logits.shape[1]);
+        }
+    }
+
+    private static void CheckLabels(int? classCount, string argument, string data, string participant, long outputs)
+    {
+        if (classCount is { } labels && labels > outputs)
+        {
+            throw new ArgumentException(
+                $"The {data} data ('{argument}') holds class label {labels - 1}, but participant '{participant}' outputs {outputs} logits, " +
+                $"so labels must be in 0..{outputs - 1}. Fix the labels in the {data} data, or give '{participant}' {labels} outputs.",
+                argument);
         }
     }
 }

@@ -32,4 +32,11 @@ public sealed record EpochRecord
 
     /// <summary>Wall time of the epoch (training and evaluation).</summary>
     public required TimeSpan Duration { get; init; }
+
+    /// <summary>
+    /// Set on the first epoch of a continuation (a <see cref="Distiller.Resume"/> that took a finished run to more epochs):
+    /// how many epochs the stage had when it finished. The epochs before this record were trained under that epoch
+    /// count, which matters for schedules that depend on it (cosine); <c>null</c> on every other record.
+    /// </summary>
+    public int? ContinuedFromEpochs { get; init; }
 }

@@ -23,6 +23,15 @@ public sealed class FitResult
     /// <summary>Whether a callback stopped training before the planned epochs.</summary>
     public bool StoppedEarly { get; }
 
+    /// <summary>
+    /// True when <see cref="Distiller.Resume"/> found the checkpoint's run already finished for the epochs this run sets:
+    /// nothing was trained (a warning is logged too). Raise the last stage's epochs to continue it.
+    /// </summary>
+    public bool AlreadyComplete { get; init; }
+
+    /// <summary>Epochs completed by this call (the checkpoint's epochs excluded after a resume).</summary>
+    public int EpochsTrained { get; init; }
+
     /// <summary>The last epoch, or <c>null</c> when none ran.</summary>
     public EpochRecord? Last => History.Count == 0 ? null : History[^1];
 

@@ -26,8 +26,9 @@ internal sealed class NonFiniteGuard
     /// <param name="epoch">The epoch within the stage.</param>
     /// <param name="step">The global step.</param>
     /// <param name="sums">The epoch's accumulators (skips and device-side records go there).</param>
+    /// <param name="context">The step's batch and outputs, to name the samples of a non-finite step.</param>
     /// <param name="countSkip">Whether a skip counts as a skipped batch (false for later turns of a sequential step).</param>
-    public bool Check(string stage, LossResult loss, int epoch, long step, EpochAccumulator sums, bool countSkip = true)
+    public bool Check(string stage, LossResult loss, int epoch, long step, EpochAccumulator sums, DistillationContext context, bool countSkip = true)
     {
         if (!EveryStep)
         {
@@ -41,12 +42,14 @@ internal sealed class NonFiniteGuard
         }
 
         var values = loss.Parts.ToDictionary(p => p.Key, p => p.Value.detach().to(ScalarType.Float64).sum().item<double>());
+        var samples = NonFiniteSamples.Locate(context);
         if (_options.NonFiniteLoss == NonFiniteLossPolicy.Throw)
         {
-            throw new NonFiniteLossException(stage, epoch, step, values);
+            throw new NonFiniteLossException(stage, epoch, step, values, samples.Batch, samples.Suspects, samples.Description);
         }
 
-        _logger.LogWarning("Skipped a batch with a non-finite loss in stage {Stage}, epoch {Epoch}, step {Step}", stage, epoch, step);
+        _logger.LogWarning(
+            "Skipped a batch with a non-finite loss in stage {Stage}, epoch {Epoch}, step {Step}: {Samples}", stage, epoch, step, samples.Description);
         if (countSkip)
         {
             sums.Skip();

@@ -29,8 +29,20 @@ internal sealed class RunState
     /// <summary>The resumed stage's settings and optimisers, when resuming inside a stage.</summary>
     public (StageRun Run, OptimizerSet? Optimizers)? Resumed { get; set; }
 
+    /// <summary>The evaluation data's class count (largest label + 1), checked with the training labels; null when unknown.</summary>
+    public int? EvaluationClassCount { get; init; }
+
     /// <summary>Whether the labels were checked against the participants' class counts (once per call).</summary>
     public bool CheckedClasses { get; set; }
+
+    /// <summary>Set when a finished run is continued to more epochs: the last stage's epochs before; marks the first new record.</summary>
+    public int? ContinuedFrom { get; set; }
+
+    /// <summary>The epochs the resumed checkpoint's history held (0 for a fresh run).</summary>
+    public int ResumedEpochs { get; set; }
+
+    /// <summary>Whether a resumed checkpoint had already finished every epoch this run sets (nothing to train).</summary>
+    public bool AlreadyComplete { get; set; }
 
     /// <summary>Lets callbacks stop training.</summary>
     public TrainingControl Control { get; } = new();

@@ -80,6 +80,8 @@ public sealed class KnowledgeDistillationServiceCollectionExtensionsTests
     [InlineData("Distillation:LearningRateSchedule:Gamma", "3", "Distillation:LearningRateSchedule:Gamma")]
     [InlineData("Distillation:Checkpoint:EveryEpochs", "0", "Distillation:Checkpoint:EveryEpochs")]
     [InlineData("Distillation:MaxGradNorm", "-2", "Distillation:MaxGradNorm")]
+    [InlineData("Distillation:Device", "cuda:7", "Distillation:Device")] // unavailable here (no CUDA, or fewer devices): was only found inside Fit
+    [InlineData("Distillation:Device", "gpu", "Distillation:Device")]
     public void Bad_configuration_fails_at_start_naming_the_key(string key, string value, string expectedKey)
     {
         var configuration = Configuration(new() { [key] = value });

@@ -304,7 +304,7 @@ public sealed class CheckpointHardeningTests : IDisposable
         {
             Seed = 5,
             Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd, Momentum = 0.9, LearningRate = 0.1 },
-            Checkpoint = new CheckpointOptions { Directory = _directory },
+            Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true },
         };
         var stages = new[]
         {

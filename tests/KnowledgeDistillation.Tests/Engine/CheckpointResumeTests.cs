@@ -83,6 +83,7 @@ public sealed class CheckpointResumeTests : IDisposable
         File.Exists(host).Should().BeTrue($"the checkpoint host is built with the tests ({host})");
         var checkpoint = Path.Combine(_directory, "checkpoint.kdck");
         var random = new Random(42);
+        var epochsBefore = 0;
         for (var round = 0; round < 3; round++)
         {
             using var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{host}\" \"{_directory}\"")
@@ -110,6 +111,8 @@ public sealed class CheckpointResumeTests : IDisposable
             // The checksum and the header verify: whatever the kill interrupted, the file is a complete checkpoint.
             var state = CheckpointFile.Read(checkpoint);
             state.Epoch.Should().BeGreaterThanOrEqualTo(1, "at least one save completed before the kill");
+            state.History.Count.Should().BeGreaterThan(epochsBefore, "each round resumes the killed run and trains further epochs on top of it");
+            epochsBefore = state.History.Count;
         }
     }
 
@@ -126,7 +129,7 @@ public sealed class CheckpointResumeTests : IDisposable
             Seed = 5,
             Optimizer = new OptimizerOptions { Kind = optimizer, LearningRate = optimizer == OptimizerKind.Adam ? 0.01 : 0.1 },
             LearningRateSchedule = new LearningRateScheduleOptions { Kind = LearningRateScheduleKind.Cosine },
-            Checkpoint = new CheckpointOptions { Directory = _directory },
+            Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true },
         };
         var stages = new[]
         {

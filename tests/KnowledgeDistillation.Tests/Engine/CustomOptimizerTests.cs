@@ -150,7 +150,7 @@ public sealed class CustomOptimizerTests : IDisposable
             Seed = 43,
             Optimizer = optimizer,
             LearningRateSchedule = new LearningRateScheduleOptions { Kind = LearningRateScheduleKind.Cosine },
-            Checkpoint = new CheckpointOptions { Directory = _directory },
+            Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true },
         };
         var distiller = new Distiller(new[] { student }, new CrossEntropyLoss(), options);
         using var cancel = new CancellationTokenSource();

@@ -34,7 +34,7 @@ public sealed class FitBadInputTests
         using var net = new Mlp(8, Array.Empty<int>(), numClasses: 3);
         using var student = Student.FromModule(net);
         var act = () => new Distiller(new[] { student }, new CrossEntropyLoss(), Options()).Fit(new DataLoader(data, 8));
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "train").WithMessage("*0..4 (5 classes)*'student' outputs 3 logits*");
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "train").WithMessage("*training data ('train') holds class label 4, but participant 'student' outputs 3 logits, so labels must be in 0..2*");
     }
 
     [Fact]

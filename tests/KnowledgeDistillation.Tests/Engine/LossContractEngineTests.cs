@@ -231,7 +231,7 @@ public sealed class LossContractEngineTests : IDisposable
         using var net = new Mlp(8, new[] { 16 }, numClasses: 3);
         using var student = Student.FromModule(net);
         using var bank = new MemoryBankLoss(32, 3, checkpointed: checkpointed);
-        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory } };
+        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } };
         var distiller = new Distiller(new[] { student }, new CrossEntropyLoss() + (0.5 * bank), options);
         if (cancel is not null)
         {
@@ -252,7 +252,7 @@ public sealed class LossContractEngineTests : IDisposable
         using var student = Student.FromModule(net);
         using var store = onDisk ? new DiskSampleStore(Path.Combine(_directory, storeName + ".store"), 32) : null;
         var source = store is null ? new PreviousEpochSelfTeacher(32) : new PreviousEpochSelfTeacher(store);
-        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory } };
+        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } };
         using var distiller = new Distiller(new[] { student }, Loss.DrKd(4, 0.9, source), options);
         if (cancel is not null)
         {

@@ -242,7 +242,7 @@ public sealed class MultiParticipantTests
                 ["b"] = new() { LearningRate = 0.1, Momentum = 0.9 },
             },
         };
-        var options = new DistillerOptions { Epochs = 3, Seed = 73, Checkpoint = new CheckpointOptions { Directory = directory } };
+        var options = new DistillerOptions { Epochs = 3, Seed = 73, Checkpoint = new CheckpointOptions { Directory = directory, Overwrite = true } };
         var distiller = new Distiller(new IDistillationModel[] { a, b }, new[] { stage }, options);
         using var cancel = new CancellationTokenSource();
         if (cancelAtStep >= 0)

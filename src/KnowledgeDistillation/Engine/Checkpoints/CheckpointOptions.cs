@@ -15,6 +15,14 @@ public sealed class CheckpointOptions
     /// <summary>Write a checkpoint at the step boundary where a cancellation is noticed (default true).</summary>
     public bool OnCancel { get; set; } = true;
 
+    /// <summary>
+    /// Whether <see cref="Distiller.Fit"/> (and <see cref="Distiller.Resume"/> from another file) may replace a checkpoint
+    /// that already lies at <see cref="FilePath"/> when the call starts (default false: the call refuses before training,
+    /// so a <c>Fit</c> meant as a <c>Resume</c> cannot destroy a saved run). Checkpoints the running call wrote itself,
+    /// and the file a <c>Resume</c> continues, are always replaced. Configuration key <c>Checkpoint:Overwrite</c>.
+    /// </summary>
+    public bool Overwrite { get; set; }
+
     /// <summary>The full path of the checkpoint file, or <c>null</c> when disabled.</summary>
     public string? FilePath => Directory is null ? null : Path.Combine(Directory, FileName);
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace KnowledgeDistillation.Engine;
 
 /// <summary>The position and bookkeeping of a run, saved as the JSON part of a checkpoint.</summary>
@@ -38,6 +40,13 @@ internal sealed record CheckpointState
     public required List<EpochRecord> History { get; init; }
 
     public EpochProgress? Partial { get; init; }
+
+    /// <summary>
+    /// Set (not saved) when a finished run is continued to more epochs of its last stage: the epochs that stage had run.
+    /// The position then points inside that stage (<see cref="RunContinuation"/>).
+    /// </summary>
+    [JsonIgnore]
+    public int? ContinuedFromEpochs { get; init; }
 }
 
 /// <summary>The sums of a partly run epoch, so a resumed epoch reports the same means.</summary>

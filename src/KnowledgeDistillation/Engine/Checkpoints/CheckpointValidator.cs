@@ -46,9 +46,11 @@ internal static class CheckpointValidator
             state.Partial is null ? $"0 at an epoch boundary (no Partial), not {state.BatchInEpoch}" : $"a batch in 0..{batchesPerEpoch}, not {state.BatchInEpoch}");
         Require(path, "Step", state.Step >= 0, $"a step >= 0, not {state.Step}");
         Require(path, "DataEpoch", state.DataEpoch >= 0, $"a data epoch >= 0, not {state.DataEpoch}");
+        // A finished run keeps its last stage's optimiser state (so it can be continued to more epochs); checkpoints of
+        // earlier versions have none, and a continuation of one starts with fresh optimiser state.
         Require(
-            path, "Optimizer", finished ? state.Optimizer is null : state.Optimizer is not null || (state.Epoch == 0 && state.BatchInEpoch == 0 && state.Partial is null),
-            finished ? "null for a finished run" : $"the optimiser description inside stage {state.StageIndex} (epoch {state.Epoch}, batch {state.BatchInEpoch}); null only at a stage's start");
+            path, "Optimizer", finished || state.ContinuedFromEpochs is not null || state.Optimizer is not null || (state.Epoch == 0 && state.BatchInEpoch == 0 && state.Partial is null),
+            $"the optimiser description inside stage {state.StageIndex} (epoch {state.Epoch}, batch {state.BatchInEpoch}); null only at a stage's start");
         Require(path, "Partial", !finished || state.Partial is null, "null for a finished run");
 
         ValidateHistory(path, state, stageEpochs);

@@ -86,15 +86,18 @@ internal sealed class CheckpointWriter
     /// <param name="createRun">Creates the run of a stage, to resume inside it.</param>
     /// <param name="run">The resumed stage's run, or null for a finished run.</param>
     /// <param name="optimizers">The resumed stage's optimisers, or null.</param>
+    /// <returns>The checkpoint's header; for a finished run continued to more epochs, repositioned inside its last stage.</returns>
     /// <exception cref="InvalidDataException">The file is malformed or belongs to another setup.</exception>
     public CheckpointState Load(string path, IReadOnlyList<int> stageEpochs, int batchesPerEpoch, Func<int, StageRun> createRun, out StageRun? run, out OptimizerSet? optimizers)
     {
         StageRun? resumedRun = null;
         OptimizerSet? resumedOptimizer = null;
-        var state = CheckpointFile.Read(path, (state, reader, payloadEnd) =>
+        CheckpointState? positioned = null;
+        CheckpointFile.Read(path, (read, reader, payloadEnd) =>
         {
-            CheckpointValidator.RequireFields(path, state);
-            CheckCompatible(path, state);
+            CheckpointValidator.RequireFields(path, read);
+            CheckCompatible(path, read);
+            var state = positioned = RunContinuation.Reposition(path, read, stageEpochs);
             CheckpointValidator.ValidateHeader(path, state, stageEpochs, batchesPerEpoch);
 
             // First pass: walk the payload without restoring anything; the optimiser block is what lies between the loss
@@ -173,7 +176,7 @@ internal sealed class CheckpointWriter
         });
         run = resumedRun;
         optimizers = resumedOptimizer;
-        return state;
+        return positioned!;
     }
 
     /// <summary>Walks the module blocks and the loss state, checking them; returns where the loss state and the optimiser block start.</summary>

@@ -24,7 +24,7 @@ internal sealed class SequentialUpdate : IUpdateStrategy
         step.InspectOutputs(firstOutputs);
         var firstContext = step.Context(firstOutputs);
         var firstLoss = run.Stage.Loss.Compute(firstContext);
-        if (!_guard.Check(run.Stage.Name, firstLoss, step.Epoch, step.Step, step.Sums))
+        if (!_guard.Check(run.Stage.Name, firstLoss, step.Epoch, step.Step, step.Sums, firstContext))
         {
             return null;
         }
@@ -36,8 +36,9 @@ internal sealed class SequentialUpdate : IUpdateStrategy
             if (turn > 0)
             {
                 var outputs = run.Forward(step.Batch, run.Trainable[turn], firstOutputs);
-                loss = run.Stage.Loss.Compute(step.Context(outputs));
-                if (!_guard.Check(run.Stage.Name, loss, step.Epoch, step.Step, step.Sums, countSkip: false))
+                var context = step.Context(outputs);
+                loss = run.Stage.Loss.Compute(context);
+                if (!_guard.Check(run.Stage.Name, loss, step.Epoch, step.Step, step.Sums, context, countSkip: false))
                 {
                     // The earlier turns' updates stand and the step counts, as its first loss was recorded.
                     return firstContext;

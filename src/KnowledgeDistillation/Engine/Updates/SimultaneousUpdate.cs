@@ -21,7 +21,7 @@ internal sealed class SimultaneousUpdate : IUpdateStrategy
         step.InspectOutputs(outputs);
         var context = step.Context(outputs);
         var loss = step.Run.Stage.Loss.Compute(context);
-        if (!_guard.Check(step.Run.Stage.Name, loss, step.Epoch, step.Step, step.Sums))
+        if (!_guard.Check(step.Run.Stage.Name, loss, step.Epoch, step.Step, step.Sums, context))
         {
             return null;
         }
