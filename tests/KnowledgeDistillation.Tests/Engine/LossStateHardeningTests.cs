@@ -105,7 +105,7 @@ public sealed class LossStateHardeningTests : IDisposable
         using var ownStudent = studentNet is null ? new Mlp(8, new[] { 16 }, numClasses: 3) : null;
         using var student = Student.FromModule(studentNet ?? ownStudent!);
         using var source = new PreviousEpochSelfTeacher(48);
-        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory } };
+        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } }; // the reference run and the interrupted run share the directory
         var distiller = new Distiller(new IDistillationModel[] { student }, Recipes.DrKd(4, 0.9, source), options);
         if (cancel is not null)
         {

@@ -238,7 +238,7 @@ public sealed class CrdLossTests : IDisposable
         using var teacher = Teacher.FromModule(teacherNet);
         using var student = Student.FromModule(studentNet);
         using var crd = Loss.Crd(new FeaturePair("layers.relu1", "layers.relu1"), studentHead, teacherHead, 32, negatives: 8, seed: 21);
-        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory } };
+        var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } }; // the reference run and the interrupted run share the directory
         using var distiller = new Distiller(new IDistillationModel[] { teacher, student }, new CrossEntropyLoss() + (0.8 * crd), options);
         if (cancel is not null)
         {

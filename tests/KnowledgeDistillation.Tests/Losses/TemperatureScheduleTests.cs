@@ -110,7 +110,7 @@ public sealed class TemperatureScheduleEngineTests : IDisposable
         using var studentNet = new Mlp(8, new[] { 6 }, numClasses: 3);
         using var teacher = Teacher.FromModule(teacherNet);
         using var student = Student.FromModule(studentNet);
-        var options = new DistillerOptions { Epochs = 4, Seed = 53, Checkpoint = new CheckpointOptions { Directory = _directory } };
+        var options = new DistillerOptions { Epochs = 4, Seed = 53, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } }; // the reference run and the interrupted run share the directory
         using var distiller = new Distiller(new IDistillationModel[] { teacher, student }, Loss.ScheduledHinton(temperature, 0.9), options);
         if (cancel is not null)
         {
