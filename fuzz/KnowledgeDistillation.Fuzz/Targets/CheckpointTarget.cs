@@ -83,7 +83,7 @@ internal sealed class CheckpointTarget : FuzzTarget
         {
             Seed = 5,
             Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd, Momentum = 0.9, LearningRate = 0.05 },
-            Checkpoint = new CheckpointOptions { Directory = directory },
+            Checkpoint = new CheckpointOptions { Directory = directory, Overwrite = true }, // every input resumes into one reused scratch folder
         };
         var stages = new[]
         {

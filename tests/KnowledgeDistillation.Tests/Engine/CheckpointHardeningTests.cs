@@ -61,6 +61,20 @@ public sealed class CheckpointHardeningTests : IDisposable
         ExpectRefused(mutator, "*random generator state length is " + length + "*");
     }
 
+    [Theory]
+    [InlineData(8, 0)] // left = 0: was a process abort (c10::Error "Invalid mt19937 state"), found by the fuzz campaign
+    [InlineData(8, 625)] // left beyond the state
+    [InlineData(12, 0)] // not seeded
+    [InlineData(16, 700)] // next beyond the state
+    public void Inconsistent_mersenne_twister_fields_are_refused(int offset, int value)
+    {
+        RngBytes.Should().Be(5056, "the test knows libtorch 2.x's CPUGeneratorImplState layout");
+        var mutator = CheckpointMutator.Decode(_checkpoint);
+        var state = mutator.RngLengthOffset(RngBytes) + 4;
+        BitConverter.TryWriteBytes(mutator.Payload.AsSpan(state + offset, 4), value).Should().BeTrue();
+        ExpectRefused(mutator, "*not a valid Mersenne Twister state*");
+    }
+
     [Fact]
     public void Truncated_rng_state_is_refused()
     {

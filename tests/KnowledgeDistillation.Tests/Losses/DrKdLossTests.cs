@@ -136,6 +136,18 @@ public class DrKdLossTests
         ToRows(DrKdLoss.Rectify(Matrix(new[] { teacher }), Labels(label)))[0].Should().Equal(expected);
     }
 
+    [Fact]
+    public void Rectify_of_a_row_with_a_NaN_gives_a_NaN_row_not_a_native_index_error()
+    {
+        // Found by the checkpoint fuzz target: a resumed self-teacher held a NaN logit, no element equalled the row's
+        // (NaN) maximum, and the scatter index ran past the last class inside libtorch. Now the loss turns NaN and the
+        // engine's non-finite check reports it.
+        using var scope = NewDisposeScope();
+        var rows = ToRows(DrKdLoss.Rectify(Matrix(new[] { new[] { 1.0, double.NaN, 0 }, new[] { 4.0, 0, 1 } }), Labels(2, 2)));
+        rows[0].Should().Contain(double.NaN);
+        rows[1].Should().Equal(1.0, 0, 4);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Rectify_value_and_gradient_match_pytorch(string caseName)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -160,7 +161,38 @@ internal static class CheckpointValidator
             throw new InvalidDataException($"'{path}' is not a usable checkpoint: the random generator state is cut short ({bytes.Length} of {expected} bytes).");
         }
 
+        ValidateMersenneTwister(bytes, path);
         return bytes;
+    }
+
+    /// <summary>The size of libtorch's <c>CPUGeneratorImplState</c> on 64-bit platforms (libtorch 2.x), whose layout is known.</summary>
+    private const int CpuGeneratorStateBytes = 5056;
+
+    /// <summary>The Mersenne Twister's state size (words).</summary>
+    private const int MersenneStateWords = 624;
+
+    /// <summary>
+    /// libtorch's <c>set_state</c> aborts the process (an uncatchable <c>c10::Error</c>) when the Mersenne Twister fields are
+    /// inconsistent, so check them here: in <c>CPUGeneratorImplState</c> the Int32 <c>left</c> (offset 8) must be 1..624,
+    /// the Int32 <c>seeded</c> (offset 12) non-zero and the UInt64 <c>next</c> (offset 16, used as UInt32) at most 624.
+    /// Other generator layouts (a future libtorch with another state size) are left to libtorch.
+    /// </summary>
+    private static void ValidateMersenneTwister(byte[] state, string path)
+    {
+        if (state.Length != CpuGeneratorStateBytes)
+        {
+            return;
+        }
+
+        var left = BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(8, 4));
+        var seeded = BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(12, 4));
+        var next = (uint)BinaryPrimitives.ReadUInt64LittleEndian(state.AsSpan(16, 8));
+        if (left < 1 || left > MersenneStateWords || seeded == 0 || next > MersenneStateWords)
+        {
+            throw new InvalidDataException(
+                $"'{path}' is not a usable checkpoint: the random generator state is not a valid Mersenne Twister state " +
+                $"(left = {left}, expected 1..{MersenneStateWords}; seeded = {seeded}, expected non-zero; next = {next}, expected 0..{MersenneStateWords}).");
+        }
     }
 
     /// <summary>

@@ -55,7 +55,9 @@ public sealed class DrKdLoss : DistillationLoss
         var atLabel = teacher.gather(1, label);
         var classes = teacher.shape[1];
         var columns = arange(classes, ScalarType.Int64, teacher.device).unsqueeze(0).expand_as(teacher);
-        var firstMax = where(teacher.eq(max), columns, classes).min(1, keepdim: true).values;
+        // A row with a NaN has no element equal to its (NaN) maximum: clamp the index so such a row stays in range and
+        // yields a NaN loss, which the engine's non-finite check reports, instead of a native index error.
+        var firstMax = where(teacher.eq(max), columns, classes).min(1, keepdim: true).values.clamp_max(classes - 1);
         var swapped = teacher.scatter(1, firstMax, atLabel).scatter(1, label, max);
         var correct = atLabel.ge(max);
         return where(correct, teacher, swapped).MoveToOuterDisposeScope();
