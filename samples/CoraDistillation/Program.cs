@@ -4,7 +4,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using CoraDistillation;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.Graphs;
 using static TorchSharp.torch;
@@ -67,7 +66,7 @@ foreach (var seed in seeds)
     {
         manual_seed(seed);
         using var teacherNet = GnnTeachers.Create(kind, adjacency, graph.FeatureCount, graph.ClassCount);
-        var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed) with { Threads = threads, Callbacks = Tracking.For(tracking, $"{kind}-teacher-seed{seed}", progress) });
+        var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed) with { Threads = threads, Callbacks = RunTracking.For(tracking, $"{kind}-teacher-seed{seed}", progress, replaceExisting: true) });
         using var stored = StoredPredictions.From(teacherNet, data.Features);
         rows.Add(new Row(kind.ToString(), "teacher", seed, teacher.TestAccuracy, teacher.ValidationAccuracy, teacher.Epochs, teacher.WallTime.TotalSeconds));
         var confidence = stored.Logits.softmax(1).max(1).values.mean().item<float>();
@@ -76,7 +75,7 @@ foreach (var seed in seeds)
         {
             manual_seed(seed);
             using var studentNet = new CpfStudent(adjacency, graph.FeatureCount, graph.ClassCount, data.Labels, data.Split.Train, new CpfOptions { Variant = variant });
-            var student = GraphTraining.FitCpf(studentNet, stored, data, new GraphTrainingOptions { LearningRate = studentLr, WeightDecay = 1e-2, Seed = seed, Patience = patience, Threads = threads, Callbacks = Tracking.For(tracking, $"{kind}-{variant}-seed{seed}", progress) });
+            var student = GraphTraining.FitCpf(studentNet, stored, data, new GraphTrainingOptions { LearningRate = studentLr, WeightDecay = 1e-2, Seed = seed, Patience = patience, Threads = threads, Callbacks = RunTracking.For(tracking, $"{kind}-{variant}-seed{seed}", progress, replaceExisting: true) });
             var name = variant == CpfVariant.Inductive ? "CPF-ind" : "CPF-tra";
             rows.Add(new Row(kind.ToString(), name, seed, student.TestAccuracy, student.ValidationAccuracy, student.Epochs, student.WallTime.TotalSeconds));
             Console.WriteLine($"seed {seed} {kind,-9} {name}  test {student.TestAccuracy:P2} val {student.ValidationAccuracy:P2} ({student.Epochs} epochs, {student.WallTime.TotalSeconds:F1}s)");

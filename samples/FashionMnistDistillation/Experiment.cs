@@ -56,7 +56,7 @@ internal sealed class Experiment(ExperimentSettings settings, ILoggerFactory log
         random.manual_seed(1000);
         using var asStudent = Student.FromModule(teacherNet, "teacher");
         var distiller = new Distiller(new[] { asStudent }, new CrossEntropyLoss("teacher"), Options(settings.TeacherEpochs, seed: 1000), loggers.CreateLogger<Distiller>());
-        var result = distiller.Track(settings.OutputDirectory, "teacher").Fit(new DataLoader(train, settings.BatchSize, seed: 1000), test, cancellationToken);
+        var result = distiller.UseRunTracking(settings.OutputDirectory, "teacher", replaceExisting: true).Fit(new DataLoader(train, settings.BatchSize, seed: 1000), test, cancellationToken);
         Directory.CreateDirectory(settings.OutputDirectory);
         var temporary = settings.TeacherFile + ".tmp";
         teacherNet.save(temporary);
@@ -81,7 +81,7 @@ internal sealed class Experiment(ExperimentSettings settings, ILoggerFactory log
 
         _logger.LogInformation("Training {Label} ({Student}, {Parameters} parameters), seed {Seed}", label, settings.Student, studentNet.parameters().Sum(p => p.numel()), seed);
         var distiller = new Distiller(participants, loss, Options(settings.StudentEpochs, seed), loggers.CreateLogger<Distiller>());
-        var result = distiller.Track(settings.OutputDirectory, $"{label}-seed{seed}").Fit(new DataLoader(train, settings.BatchSize, seed: seed), test, cancellationToken);
+        var result = distiller.UseRunTracking(settings.OutputDirectory, $"{label}-seed{seed}", replaceExisting: true).Fit(new DataLoader(train, settings.BatchSize, seed: seed), test, cancellationToken);
         if (teacher is not null && seed == settings.Seeds[0])
         {
             var file = Path.Combine(settings.OutputDirectory, "student-kd.bin");

@@ -148,7 +148,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
         using var distiller = new Distiller(participants, recipe, Options(settings.StudentEpochs, seed), loggers.CreateLogger<Distiller>());
 
         // Evaluation only after training, so the wall time is training only and comparable across methods.
-        var fit = distiller.Track(settings.OutputDirectory, $"online-{method}-seed{seed}").Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);
+        var fit = distiller.UseRunTracking(settings.OutputDirectory, $"online-{method}-seed{seed}", replaceExisting: true).Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);
 
         var metrics = distiller.Evaluate(test, cancellationToken);
         // Evaluate skips frozen teachers: the rows are the students, peers and evaluation models (SOKD's bridge).
@@ -187,7 +187,7 @@ internal sealed class OnlineExperiment(OnlineSettings settings, ILoggerFactory l
 
         using var asStudent = Student.FromModule(teacherNet, "teacher");
         var distiller = new Distiller(new[] { asStudent }, new CrossEntropyLoss("teacher"), Options(settings.TeacherEpochs, 1000), loggers.CreateLogger<Distiller>());
-        var fit = distiller.Track(settings.OutputDirectory, "online-teacher").Fit(new DataLoader(train, settings.BatchSize, seed: 1000), test, cancellationToken);
+        var fit = distiller.UseRunTracking(settings.OutputDirectory, "online-teacher", replaceExisting: true).Fit(new DataLoader(train, settings.BatchSize, seed: 1000), test, cancellationToken);
         Directory.CreateDirectory(settings.OutputDirectory);
         teacherNet.save(settings.TeacherFile + ".tmp");
         File.Move(settings.TeacherFile + ".tmp", settings.TeacherFile, overwrite: true);

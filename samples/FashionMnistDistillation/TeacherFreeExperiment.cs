@@ -126,7 +126,7 @@ internal sealed class TeacherFreeExperiment(ExperimentSettings settings, ILogger
         var distiller = new Distiller(participants, loss, Options(seed, epochs), loggers.CreateLogger<Distiller>());
 
         // No evaluation inside Fit, so the wall time is training only and comparable across methods.
-        var fit = distiller.Track(settings.OutputDirectory, $"teacher-free-{method}-seed{seed}").Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);
+        var fit = distiller.UseRunTracking(settings.OutputDirectory, $"teacher-free-{method}-seed{seed}", replaceExisting: true).Fit(new DataLoader(train, settings.BatchSize, seed: seed), null, cancellationToken);
         var accuracy = Evaluation.Run(student, test, new Device(settings.Device), cancellationToken: cancellationToken)["accuracy"];
         _logger.LogInformation("{Method} seed {Seed}: test accuracy {Accuracy:P2}, {Seconds:F1}s training", method, seed, accuracy, fit.WallTime.TotalSeconds);
         return new TeacherFreeResult(method, seed, accuracy, fit.WallTime.TotalSeconds, 0);

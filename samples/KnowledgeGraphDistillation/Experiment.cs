@@ -102,7 +102,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
     private void Run(string run, int seed, Distiller distiller, TripleBatchSource data, CancellationToken ct)
     {
         distiller.Metrics.Clear();
-        distiller.Track(settings.TrackingDirectory, $"{settings.Model}-{run}-seed{seed}").Fit(data, cancellationToken: ct);
+        distiller.UseRunTracking(settings.TrackingDirectory, $"{settings.Model}-{run}-seed{seed}", replaceExisting: true).Fit(data, cancellationToken: ct);
     }
 
     private Row Evaluate(string method, int seed, KgeModel model, double trainSeconds)

@@ -47,4 +47,22 @@ public static class DistillerReportingExtensions
         distiller.Callbacks.Add(new JsonLinesMetricsWriter(path));
         return distiller;
     }
+
+    /// <summary>Adds <see cref="RunTracking.For"/>'s callbacks (console progress, CSV, JSON lines, TensorBoard) for one named run.</summary>
+    /// <param name="distiller">The distiller.</param>
+    /// <param name="directory">The folder that holds <c>metrics/</c> and <c>runs/</c>.</param>
+    /// <param name="run">The run's name.</param>
+    /// <param name="progress">Settings of the console progress reporter.</param>
+    /// <param name="replaceExisting">Delete the files of an earlier run of the same name first (default: append).</param>
+    /// <returns>The same distiller, for chaining.</returns>
+    public static Distiller UseRunTracking(this Distiller distiller, string directory, string run, ConsoleProgressOptions? progress = null, bool replaceExisting = false)
+    {
+        ArgumentNullException.ThrowIfNull(distiller);
+        foreach (var callback in RunTracking.For(directory, run, progress, replaceExisting))
+        {
+            distiller.Callbacks.Add(callback);
+        }
+
+        return distiller;
+    }
 }
