@@ -304,20 +304,7 @@ public static class FashionMnist
             using (var body = response.Content.ReadAsStream(token))
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                var buffer = new byte[1 << 16];
-                long total = 0;
-                int n;
-                while ((n = body.Read(buffer, 0, buffer.Length)) > 0)
-                {
-                    token.ThrowIfCancellationRequested();
-                    total += n;
-                    if (total > MaxDownloadBytes)
-                    {
-                        throw new InvalidDataException($"GET {uri} sent more than the {MaxDownloadBytes} bytes accepted.");
-                    }
-
-                    file.Write(buffer, 0, n);
-                }
+                BoundedDownload.Copy(body, file, uri, MaxDownloadBytes, null, token);
             }
 
             token.ThrowIfCancellationRequested();
