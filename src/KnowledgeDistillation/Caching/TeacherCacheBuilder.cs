@@ -162,7 +162,11 @@ public static class TeacherCacheBuilder
         {
             try
             {
-                var shards = Enumerable.Range(0, group.Size).Select(r => $"{path}.shard-{r}-of-{group.Size}").ToArray();
+                // A rank whose range is empty (fewer batches than ranks) writes no shard.
+                var shards = Enumerable.Range(0, group.Size)
+                    .Where(r => ShardRange(data.Count, batchSize, r, group.Size) is var range && range.End > range.Start)
+                    .Select(r => $"{path}.shard-{r}-of-{group.Size}")
+                    .ToArray();
                 var merged = Merge(path, shards, fingerprint, data.Count, cancellationToken);
                 if (merged != data.Count)
                 {
@@ -185,7 +189,7 @@ public static class TeacherCacheBuilder
         group.AllReduceSum(status);
         if (failure is not null)
         {
-            throw failure;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
 
         if (status[0] != 0)
