@@ -85,6 +85,14 @@ public sealed class DataParallelTests
     }
 
     [Fact]
+    public void AGradientBucketSmallerThanOneFloatIsRefusedNamingTheKey()
+    {
+        var act = () => new DistillerOptions { GradientBucketBytes = 3 }.Validate();
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName(nameof(DistillerOptions.GradientBucketBytes));
+    }
+
+    [Fact]
     public void MergingShardsGivesTheBytesOfAStoreWrittenWholeAndRefusesOverlapsAndOtherTags()
     {
         var directory = Path.Combine(Path.GetTempPath(), "kd-merge-" + Guid.NewGuid().ToString("N"));
