@@ -33,15 +33,6 @@ internal sealed class DataParallel
     /// <summary>The number of processes (1 without a group).</summary>
     public int Size => _group?.Size ?? 1;
 
-    /// <summary>Allreduce calls made so far (for benchmarks).</summary>
-    public long AllReduceCalls { get; private set; }
-
-    /// <summary>Bytes sent to allreduce so far (for benchmarks).</summary>
-    public long AllReduceBytes { get; private set; }
-
-    /// <summary>Time spent in gradient allreduce calls so far, including the device-host copies.</summary>
-    public TimeSpan AllReduceTime { get; private set; }
-
     /// <summary>Returns when every rank got here (after rank 0 wrote a checkpoint).</summary>
     public void Barrier() => _group?.Barrier();
 
@@ -81,7 +72,6 @@ internal sealed class DataParallel
             return;
         }
 
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var noGrad = no_grad();
         var grads = new List<Tensor>();
         foreach (var parameter in parameters)
@@ -112,19 +102,14 @@ internal sealed class DataParallel
             Reduce(grads.GetRange(start, end - start));
             start = end;
         }
-
-        AllReduceTime += clock.Elapsed;
     }
 
     private void Reduce(IReadOnlyList<Tensor> grads)
     {
         using var scope = NewDisposeScope();
         var flat = cat(grads.Select(g => g.reshape(-1)).ToArray()).cpu().contiguous(); // a new tensor: host staging on CUDA
-
         var values = MemoryMarshal.Cast<byte, float>(flat.bytes);
         _group!.AllReduceSum(values);
-        AllReduceCalls++;
-        AllReduceBytes += values.Length * sizeof(float);
         flat.div_(_group.Size);
         var device = flat.to(grads[0].device);
         long offset = 0;
