@@ -104,7 +104,7 @@ public sealed partial class Distiller : IDisposable
     /// <see cref="Fit"/> and <see cref="Resume"/> first check that every rank has the same setup (participants and their
     /// tensor shapes, stages, options, data sizes; otherwise every rank throws before any step), take the participants'
     /// and loss modules' state from rank 0, give each rank its part of every batch (the training source must be an
-    /// <see cref="IShardableBatchSource"/>, such as <see cref="DataLoader"/>), average the gradients of every trained
+    /// <see cref="IShardableBatchSource"/>: <see cref="DataLoader"/>, <see cref="DataPipeline"/>), average the gradients of every trained
     /// participant and loss module after each backward pass (<see cref="DistillerOptions.GradientBucketBytes"/>), record
     /// each epoch's loss, parts and training metrics over all ranks, and let only rank 0 write checkpoints (at epoch ends;
     /// not on cancellation). Batch-norm statistics and loss state (memory banks, queues) stay per rank: see docs/scaling.md.
@@ -256,7 +256,7 @@ public sealed partial class Distiller : IDisposable
         {
             throw new ArgumentException(
                 $"A data-parallel run splits every training batch across its {dataParallel.Size} ranks, but the training source ({train.GetType().Name}) " +
-                $"does not implement {nameof(IShardableBatchSource)}. Use a {nameof(DataLoader)}, or implement the interface.", nameof(train));
+                $"does not implement {nameof(IShardableBatchSource)}. Use a {nameof(DataLoader)} or {nameof(DataPipeline)}, or implement the interface.", nameof(train));
         }
 
         return shardable.Shard(dataParallel.Rank, dataParallel.Size);

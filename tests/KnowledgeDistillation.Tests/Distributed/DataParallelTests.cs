@@ -38,6 +38,24 @@ public sealed class DataParallelTests
     }
 
     [Fact]
+    public void ShardsOfAPipelineSplitEveryBatchLikeALoaderWithTheSameSamples()
+    {
+        var dataset = Dataset.FromFunction(
+            11, i => new DataSample(new[] { (float)i }, new[] { 1 }, i % 2), classCount: 2);
+        var pipeline = new DataPipeline(dataset, new DataPipelineOptions { BatchSize = 4, Seed = 5, Workers = 1 });
+        var shards = new[] { pipeline.Shard(0, 2), pipeline.Shard(1, 2) };
+
+        shards.Sum(s => s.SampleCount).Should().Be(11);
+        var whole = pipeline.GetBatches(1, CPU).Select(b => b.Indices.data<long>().ToArray()).ToArray();
+        var parts = shards.Select(s => s.GetBatches(1, CPU).Select(b => (Indices: b.Indices.data<long>().ToArray(), Inputs: b.Inputs.reshape(-1).data<float>().ToArray())).ToArray()).ToArray();
+        for (var b = 0; b < whole.Length; b++)
+        {
+            parts[0][b].Indices.Concat(parts[1][b].Indices).Should().Equal(whole[b]);
+            parts[0][b].Inputs.Concat(parts[1][b].Inputs).Should().Equal(whole[b].Select(i => (float)i));
+        }
+    }
+
+    [Fact]
     public void ShardingALoaderWhoseLastBatchIsSmallerThanTheRankCountIsRefused()
     {
         using var data = new TensorDataset(zeros(9, 1), null);
