@@ -19,7 +19,7 @@ internal sealed unsafe class MpiLibrary
     private MpiLibrary(IntPtr handle, string path)
     {
         Path = path;
-        Init = (delegate* unmanaged<int*, IntPtr, int>)Export(handle, "MPI_Init");
+        InitThread = (delegate* unmanaged<int*, IntPtr, int, int*, int>)Export(handle, "MPI_Init_thread");
         Initialized = (delegate* unmanaged<int*, int>)Export(handle, "MPI_Initialized");
         Finalized = (delegate* unmanaged<int*, int>)Export(handle, "MPI_Finalized");
         Finalize = (delegate* unmanaged<int>)Export(handle, "MPI_Finalize");
@@ -41,7 +41,8 @@ internal sealed unsafe class MpiLibrary
     /// <summary>The file that was loaded (as named to dlopen).</summary>
     public string Path { get; }
 
-    public delegate* unmanaged<int*, IntPtr, int> Init { get; }
+    /// <summary><c>MPI_Init_thread(argc, argv, required, provided)</c>.</summary>
+    public delegate* unmanaged<int*, IntPtr, int, int*, int> InitThread { get; }
 
     public delegate* unmanaged<int*, int> Initialized { get; }
 
@@ -74,6 +75,9 @@ internal sealed unsafe class MpiLibrary
     public IntPtr Byte { get; }
 
     public IntPtr Sum { get; }
+
+    /// <summary><c>MPI_THREAD_SERIALIZED</c>: any thread may call MPI, one at a time.</summary>
+    public const int ThreadSerialized = 2;
 
     /// <summary>Open MPI's <c>MPI_IN_PLACE</c>: the address 1.</summary>
     public static void* InPlace => (void*)1;

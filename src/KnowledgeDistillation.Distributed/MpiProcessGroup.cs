@@ -7,8 +7,8 @@ namespace KnowledgeDistillation.Distributed;
 /// <c>MPI_COMM_WORLD</c> of Open MPI as an <see cref="IProcessGroup"/>: start the application with
 /// <c>mpirun -np N dotnet App.dll</c>, call <see cref="Initialize"/> once per process, and set
 /// <see cref="Distiller.ProcessGroup"/>. Every algorithm (sum, broadcast, gather, barrier) is MPI's; this class only
-/// moves host buffers in and out, in chunks of at most <see cref="int.MaxValue"/> elements. Not thread-safe: call it from
-/// the training thread. <see cref="Dispose"/> finalises MPI when this instance initialised it.
+/// moves host buffers in and out, in chunks of at most <see cref="int.MaxValue"/> elements. MPI is initialised with
+/// <c>MPI_THREAD_SERIALIZED</c>: any thread may use the group, but not two at once. <see cref="Dispose"/> finalises MPI when this instance initialised it.
 /// </summary>
 public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
 {
@@ -73,7 +73,15 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
             Check(mpi, "MPI_Initialized", mpi.Initialized(&initialized));
             if (initialized == 0)
             {
-                Check(mpi, "MPI_Init", mpi.Init(null, IntPtr.Zero));
+                // Serialized: the training loop may run on another thread than the one that initialised (FitAsync).
+                int provided;
+                Check(mpi, "MPI_Init_thread", mpi.InitThread(null, IntPtr.Zero, MpiLibrary.ThreadSerialized, &provided));
+                if (provided < MpiLibrary.ThreadSerialized)
+                {
+                    mpi.Finalize();
+                    throw new InvalidOperationException(
+                        $"This MPI library provides thread level {provided}, below MPI_THREAD_SERIALIZED; build Open MPI with thread support.");
+                }
             }
 
             _current = new MpiProcessGroup(mpi, initialized == 0);
