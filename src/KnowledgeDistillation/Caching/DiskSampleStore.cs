@@ -245,6 +245,108 @@ public sealed class DiskSampleStore : ISampleStore
         view.Flush();
     }
 
+    /// <summary>
+    /// Merges stores that hold disjoint sets of written samples (shards of one cache, each built by another process or
+    /// machine over its own index range) into a new store at <paramref name="outputPath"/>. Every shard is opened with
+    /// <paramref name="tag"/> and <paramref name="sampleCount"/> (so a shard made for other contents or data is refused
+    /// as when reopening a store), must hold the same fields as the first, and no sample may be written in two shards.
+    /// Each shard's rows, checksums and flags are copied exactly, so the result is byte for byte the store one process
+    /// would have written with the same rows. The output is written to a temporary file and renamed when complete.
+    /// </summary>
+    /// <param name="outputPath">The merged store; must not exist.</param>
+    /// <param name="shardPaths">The shard files (at least one).</param>
+    /// <param name="sampleCount">The sample count of every shard.</param>
+    /// <param name="tag">The tag of every shard.</param>
+    /// <param name="tagMismatch">Explains a shard's tag mismatch in the error.</param>
+    /// <param name="cancellationToken">Checked between chunks of samples.</param>
+    /// <returns>The number of samples written in the merged store.</returns>
+    /// <exception cref="ArgumentException">No shards, a shard is missing, or the output exists.</exception>
+    /// <exception cref="InvalidOperationException">A shard has another tag, sample count or fields, or two shards hold the same sample.</exception>
+    /// <exception cref="InvalidDataException">A shard is corrupted (see the constructor), or a row fails its checksum.</exception>
+    public static long Merge(string outputPath, IReadOnlyList<string> shardPaths, long sampleCount, string tag = "", string? tagMismatch = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
+        ArgumentNullException.ThrowIfNull(shardPaths);
+        if (shardPaths.Count == 0)
+        {
+            throw new ArgumentException("Merging needs at least one shard.", nameof(shardPaths));
+        }
+
+        if (File.Exists(outputPath))
+        {
+            throw new ArgumentException($"The merged store '{outputPath}' already exists; merge into a new path.", nameof(outputPath));
+        }
+
+        var owner = new Dictionary<long, string>();
+        var temporary = outputPath + ".merging";
+        File.Delete(temporary);
+        try
+        {
+            using (var output = new DiskSampleStore(temporary, sampleCount, tag, tagMismatch))
+            {
+                foreach (var shardPath in shardPaths)
+                {
+                    if (!File.Exists(shardPath))
+                    {
+                        throw new ArgumentException($"The shard '{shardPath}' does not exist.", nameof(shardPaths));
+                    }
+
+                    using var shard = new DiskSampleStore(shardPath, sampleCount, tag, tagMismatch);
+                    if (shard.Fields is not { } fields)
+                    {
+                        continue; // an empty shard (no sample in its range)
+                    }
+
+                    if (output.Fields is { } merged && !merged.Select(f => f.ToString()).SequenceEqual(fields.Select(f => f.ToString())))
+                    {
+                        throw new InvalidOperationException(
+                            $"The shard '{shardPath}' holds the fields [{string.Join(", ", fields)}], but the earlier shards hold [{string.Join(", ", merged)}]; " +
+                            "shards of one store must be built with the same outputs.");
+                    }
+
+                    output.Initialize(fields);
+                    var filled = new List<long>();
+                    for (long i = 0; i < sampleCount; i++)
+                    {
+                        if (shard._filled[i])
+                        {
+                            filled.Add(i);
+                        }
+                    }
+
+                    foreach (var index in filled)
+                    {
+                        if (!owner.TryAdd(index, shardPath))
+                        {
+                            throw new InvalidOperationException(
+                                $"Sample {index} is written in both '{owner[index]}' and '{shardPath}'; shards must cover disjoint index ranges.");
+                        }
+                    }
+
+                    for (var start = 0; start < filled.Count; start += 1024)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        using var scope = NewDisposeScope();
+                        var chunk = tensor(filled.GetRange(start, Math.Min(1024, filled.Count - start)).ToArray(), ScalarType.Int64);
+                        output.Write(chunk, shard.Read(chunk, CPU)); // Read checks every row's checksum; Write recomputes the same bytes
+                    }
+                }
+
+                if (output.Fields is null)
+                {
+                    throw new ArgumentException("Every shard is empty (no shard holds a written sample); there is nothing to merge.", nameof(shardPaths));
+                }
+            }
+
+            File.Move(temporary, outputPath);
+            return owner.Count;
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
     /// <summary>Unmaps the file (its contents stay on disk).</summary>
     public void Dispose()
     {

@@ -99,6 +99,19 @@ public sealed partial class Distiller : IDisposable
     /// </summary>
     public IList<IDistillationModel> EvaluationModels { get; } = new List<IDistillationModel>();
 
+    /// <summary>
+    /// The processes of a data-parallel run, or <c>null</c> (default) for one process. With a group of more than one rank,
+    /// <see cref="Fit"/> and <see cref="Resume"/> first check that every rank has the same setup (participants and their
+    /// tensor shapes, stages, options, data sizes; otherwise every rank throws before any step), take the participants'
+    /// and loss modules' state from rank 0, give each rank its part of every batch (the training source must be an
+    /// <see cref="IShardableBatchSource"/>: <see cref="DataLoader"/>, <see cref="DataPipeline"/>), average the gradients of every trained
+    /// participant and loss module after each backward pass (<see cref="DistillerOptions.GradientBucketBytes"/>), record
+    /// each epoch's loss, parts and training metrics over all ranks, and let only rank 0 write checkpoints (at epoch ends;
+    /// not on cancellation). Batch-norm statistics and loss state (memory banks, queues) stay per rank: see docs/scaling.md.
+    /// <c>KnowledgeDistillation.Distributed</c> provides an MPI group.
+    /// </summary>
+    public IProcessGroup? ProcessGroup { get; set; }
+
     /// <summary>The participants.</summary>
     public IReadOnlyList<IDistillationModel> Participants => _participants;
 
@@ -187,6 +200,8 @@ public sealed partial class Distiller : IDisposable
     private FitResult Run(IBatchSource train, IBatchSource? evaluation, string? resumeFrom, CancellationToken cancellationToken)
     {
         ValidateData(train, evaluation);
+        var dataParallel = new DataParallel(ProcessGroup, _options.GradientBucketBytes);
+        var localTrain = Shard(train, dataParallel);
         using var threads = ThreadSetting.Apply(_options.Threads);
         ExistingCheckpointGuard.EnsureMayReplace(_options.Checkpoint, resumeFrom); // before anything moves or trains
         var device = DeviceParser.Parse(_options.Device);
@@ -197,16 +212,18 @@ public sealed partial class Distiller : IDisposable
             module.to(device);
         }
 
+        dataParallel.CheckAgreement(SetupDescription.Of(_participants, _stages, _options, train, evaluation, resumeFrom));
         var clock = Stopwatch.StartNew();
         var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All)) { EvaluationClassCount = evaluation?.ClassCount };
         try
         {
             Start(state, resumeFrom, train.BatchCount, device);
-            var loop = new EpochLoop(_options, _logger, Metrics.ToArray(), Callbacks.ToArray(), Progress);
+            dataParallel.BroadcastFromRoot(_participants.Select(p => p.Module).Concat(lossModules.All));
+            var loop = new EpochLoop(_options, _logger, Metrics.ToArray(), Callbacks.ToArray(), Progress, dataParallel);
             for (var stageIndex = state.Start.StageIndex; stageIndex < _stages.Count && !state.Control.StopRequested; stageIndex++)
             {
                 lossModules.EnterStage(_stages[stageIndex]);
-                RunStage(loop, stageIndex, train, evaluation, state, device, cancellationToken);
+                RunStage(loop, stageIndex, localTrain, evaluation, state, device, dataParallel, cancellationToken);
             }
         }
         finally
@@ -227,6 +244,24 @@ public sealed partial class Distiller : IDisposable
         return result;
     }
 
+    /// <summary>This rank's part of the training data in a data-parallel run (the source itself in one process).</summary>
+    private static IBatchSource Shard(IBatchSource train, DataParallel dataParallel)
+    {
+        if (!dataParallel.Enabled)
+        {
+            return train;
+        }
+
+        if (train is not IShardableBatchSource shardable)
+        {
+            throw new ArgumentException(
+                $"A data-parallel run splits every training batch across its {dataParallel.Size} ranks, but the training source ({train.GetType().Name}) " +
+                $"does not implement {nameof(IShardableBatchSource)}. Use a {nameof(DataLoader)} or {nameof(DataPipeline)}, or implement the interface.", nameof(train));
+        }
+
+        return shardable.Shard(dataParallel.Rank, dataParallel.Size);
+    }
+
     private void ValidateData(IBatchSource train, IBatchSource? evaluation)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -239,6 +274,13 @@ public sealed partial class Distiller : IDisposable
         if (evaluation is not null && evaluation.SampleCount == 0)
         {
             throw new ArgumentException("The evaluation data is empty.", nameof(evaluation));
+        }
+
+        if (ProcessGroup is { Size: > 1 } && _options.NonFiniteLoss == NonFiniteLossPolicy.Skip)
+        {
+            throw new ArgumentException(
+                "NonFiniteLoss = Skip cannot be used in a data-parallel run: one rank skipping a step while the others average gradients would " +
+                "desynchronise them. Use Throw.", "options");
         }
 
         AugmentedCacheCheck.Check(_participants, train);
@@ -296,7 +338,7 @@ public sealed partial class Distiller : IDisposable
         }
     }
 
-    private void RunStage(EpochLoop loop, int stageIndex, IBatchSource train, IBatchSource? evaluation, RunState state, Device device, CancellationToken cancellationToken)
+    private void RunStage(EpochLoop loop, int stageIndex, IBatchSource train, IBatchSource? evaluation, RunState state, Device device, DataParallel dataParallel, CancellationToken cancellationToken)
     {
         var stage = _stages[stageIndex];
         var resumed = stageIndex == state.Start.StageIndex ? state.Resumed : null;
@@ -334,7 +376,13 @@ public sealed partial class Distiller : IDisposable
             if (_options.Checkpoint.FilePath is { } file && (last || state.Control.StopRequested || (epoch + 1) % _options.Checkpoint.EveryEpochs == 0))
             {
                 // The last stage keeps its optimiser state after its last epoch, so a finished run can be continued exactly.
-                state.Checkpoints.Write(file, state.Position, state.History, null, last && stageIndex < _stages.Count - 1 ? null : optimizers);
+                // In a data-parallel run rank 0 writes (every rank holds the same weights) and the others wait for the file.
+                if (dataParallel.IsRoot)
+                {
+                    state.Checkpoints.Write(file, state.Position, state.History, null, last && stageIndex < _stages.Count - 1 ? null : optimizers);
+                }
+
+                dataParallel.Barrier();
             }
         }
 

@@ -143,6 +143,46 @@ internal sealed class EpochAccumulator : IDisposable
         }
     }
 
+    /// <summary>
+    /// In a data-parallel run, replaces this rank's sums with the mean over the ranks (loss and parts: every rank ran the
+    /// same number of steps) and the metrics' states with their sum (their states are counts, as <see cref="Accuracy"/>'s),
+    /// so every rank records the run's epoch. One allreduce of float64 values; parts are reduced in name order.
+    /// </summary>
+    public void ReduceAcrossRanks(DataParallel dataParallel)
+    {
+        if (!dataParallel.Enabled)
+        {
+            return;
+        }
+
+        var names = _parts.Keys.Order(StringComparer.Ordinal).ToArray();
+        var resumable = _metrics.OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value.OfType<IResumableMetric>()).ToArray();
+        var states = resumable.Select(m => m.GetState()).ToArray();
+        var values = new List<double> { names.Length, _total?.item<double>() ?? 0 };
+        values.AddRange(names.Select(n => _parts[n].item<double>()));
+        values.AddRange(states.SelectMany(s => s));
+        var reduced = values.ToArray();
+        dataParallel.SumInPlace(reduced);
+        if (reduced[0] != names.Length * (double)dataParallel.Size)
+        {
+            throw new InvalidOperationException(
+                $"The ranks of this data-parallel run recorded different loss parts ({names.Length} here: {string.Join(", ", names)}); every rank must run the same loss.");
+        }
+
+        _total?.fill_(reduced[1] / dataParallel.Size);
+        for (var i = 0; i < names.Length; i++)
+        {
+            _parts[names[i]].fill_(reduced[2 + i] / dataParallel.Size);
+        }
+
+        var offset = 2 + names.Length;
+        for (var m = 0; m < resumable.Length; m++)
+        {
+            resumable[m].SetState(reduced.AsSpan(offset, states[m].Length).ToArray());
+            offset += states[m].Length;
+        }
+    }
+
     public void Dispose()
     {
         _total?.Dispose();

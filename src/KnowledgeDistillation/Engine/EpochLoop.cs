@@ -22,9 +22,11 @@ internal sealed class EpochLoop
     private readonly IUpdateStrategy _simultaneous;
     private readonly IUpdateStrategy _sequential;
     private readonly StepLossReader _lossReader = new();
+    private readonly DataParallel _dataParallel;
 
-    public EpochLoop(DistillerOptions options, ILogger logger, IReadOnlyList<Func<IMetric>> metrics, IReadOnlyList<IDistillationCallback> callbacks, IProgress<StepInfo>? progress)
+    public EpochLoop(DistillerOptions options, ILogger logger, IReadOnlyList<Func<IMetric>> metrics, IReadOnlyList<IDistillationCallback> callbacks, IProgress<StepInfo>? progress, DataParallel dataParallel)
     {
+        _dataParallel = dataParallel;
         _options = options;
         _logger = logger;
         _metrics = metrics;
@@ -32,8 +34,8 @@ internal sealed class EpochLoop
         _progress = progress;
         _guard = new NonFiniteGuard(options, logger);
         var clipper = new GradientClipper(options.MaxGradNorm);
-        _simultaneous = new SimultaneousUpdate(_guard, clipper);
-        _sequential = new SequentialUpdate(_guard, clipper);
+        _simultaneous = new SimultaneousUpdate(_guard, clipper, dataParallel);
+        _sequential = new SequentialUpdate(_guard, clipper, dataParallel);
     }
 
     /// <summary>Trains one epoch and returns its sums (the caller evaluates and records); advances <paramref name="state"/>'s step and data epoch.</summary>
@@ -51,6 +53,7 @@ internal sealed class EpochLoop
 
             RunBatches(run, optimizers, train, stageIndex, epoch, state, sums, cancellationToken);
             _guard.ThrowIfEpochHadNonFinite(run.Stage.Name, epoch, sums);
+            sums.ReduceAcrossRanks(_dataParallel);
             run.Stage.Loss.OnEpochEnd(new LossEpochInfo(run.Stage.Name, epoch, state.Position.Step));
             return sums;
         }
@@ -148,7 +151,9 @@ internal sealed class EpochLoop
 
     private void CheckpointOnCancel(StageRun run, OptimizerSet optimizers, TrainingPosition here, RunState state, EpochAccumulator sums)
     {
-        if (_options.Checkpoint.OnCancel && _options.Checkpoint.FilePath is { } file)
+        // A data-parallel run checkpoints at epoch ends only: the ranks notice cancellation at different steps, and the
+        // partial sums of one rank are not the run's.
+        if (_options.Checkpoint.OnCancel && _options.Checkpoint.FilePath is { } file && !_dataParallel.Enabled)
         {
             state.Checkpoints.Write(file, here, state.History, sums.ToProgress(), optimizers);
             _logger.LogInformation("Cancelled at stage {Stage}, epoch {Epoch}, batch {Batch}; checkpoint written to {File}", run.Stage.Name, here.Epoch + 1, here.BatchInEpoch, file);

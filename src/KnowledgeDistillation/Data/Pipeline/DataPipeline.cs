@@ -23,12 +23,14 @@ namespace KnowledgeDistillation.Data;
 /// join the dispose scope that is current on the training thread when it advances the enumerator.
 /// </para>
 /// </remarks>
-public sealed class DataPipeline : IBatchSource
+public sealed class DataPipeline : IShardableBatchSource
 {
     private readonly IDataset _dataset;
     private readonly DataPipelineOptions _options;
     private readonly ISampleTransform[] _transforms;
     private readonly ILogger? _logger;
+    private readonly int _shardRank;
+    private readonly int _shardCount = 1;
 
     /// <summary>Creates a pipeline.</summary>
     /// <param name="dataset">The samples (not owned).</param>
@@ -65,6 +67,16 @@ public sealed class DataPipeline : IBatchSource
         _logger = logger;
     }
 
+    private DataPipeline(DataPipeline source, int shardRank, int shardCount)
+    {
+        _dataset = source._dataset;
+        _options = source._options;
+        _transforms = source._transforms;
+        _logger = source._logger;
+        _shardRank = shardRank;
+        _shardCount = shardCount;
+    }
+
     /// <summary>The dataset.</summary>
     public IDataset Dataset => _dataset;
 
@@ -87,7 +99,68 @@ public sealed class DataPipeline : IBatchSource
     public bool HasRandomTransforms => _transforms.Any(t => t.IsRandom);
 
     /// <inheritdoc />
-    public long SampleCount => _options.DropLast ? (long)BatchCount * _options.BatchSize : _dataset.Count;
+    public long SampleCount
+    {
+        get
+        {
+            var total = _options.DropLast ? (long)BatchCount * _options.BatchSize : _dataset.Count;
+            if (_shardCount == 1)
+            {
+                return total;
+            }
+
+            long samples = 0;
+            for (var b = 0; b < BatchCount; b++)
+            {
+                samples += Part((int)Math.Min(_options.BatchSize, total - ((long)b * _options.BatchSize))).Length;
+            }
+
+            return samples;
+        }
+    }
+
+    /// <summary>This pipeline's rank among <see cref="ShardCount"/> (0 when not sharded).</summary>
+    public int ShardRank => _shardRank;
+
+    /// <summary>The number of parts each batch is split into (1 when not sharded).</summary>
+    public int ShardCount => _shardCount;
+
+    /// <inheritdoc />
+    public IBatchSource Shard(int rank, int count)
+    {
+        if (count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "The shard count must be >= 1.");
+        }
+
+        if (rank < 0 || rank >= count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"The rank must be in 0..{count - 1}.");
+        }
+
+        if (_shardCount != 1)
+        {
+            throw new InvalidOperationException("This pipeline is already a shard; shard the original pipeline.");
+        }
+
+        var smallest = (int)Math.Min(_options.BatchSize, SampleCount - ((long)(BatchCount - 1) * _options.BatchSize));
+        if (smallest < count)
+        {
+            throw new ArgumentException(
+                $"The last batch holds {smallest} sample(s), fewer than the {count} ranks, so some rank would get an empty batch. " +
+                "Use DropLast, or a batch size and dataset size that leave every batch at least one sample per rank.", nameof(count));
+        }
+
+        return new DataPipeline(this, rank, count);
+    }
+
+    /// <summary>This shard's offset and length within a batch of <paramref name="length"/> samples.</summary>
+    private (int Offset, int Length) Part(int length)
+    {
+        var from = (int)((long)length * _shardRank / _shardCount);
+        var to = (int)((long)length * (_shardRank + 1) / _shardCount);
+        return (from, to - from);
+    }
 
     /// <inheritdoc />
     public int BatchCount => checked((int)(_options.DropLast ? _dataset.Count / _options.BatchSize : (_dataset.Count + _options.BatchSize - 1) / _options.BatchSize));
@@ -121,7 +194,8 @@ public sealed class DataPipeline : IBatchSource
     internal HostBatch Build(long[] order, int epoch, int batch, CancellationToken ct)
     {
         var start = (long)batch * _options.BatchSize;
-        var length = (int)Math.Min(_options.BatchSize, order.LongLength - start);
+        var (offset, length) = Part((int)Math.Min(_options.BatchSize, order.LongLength - start));
+        start += offset;
         var indices = new long[length];
         long[]? labels = null;
         float[]? values = null;

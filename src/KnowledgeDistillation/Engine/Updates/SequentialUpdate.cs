@@ -10,11 +10,13 @@ internal sealed class SequentialUpdate : IUpdateStrategy
 {
     private readonly NonFiniteGuard _guard;
     private readonly GradientClipper _clipper;
+    private readonly DataParallel _dataParallel;
 
-    public SequentialUpdate(NonFiniteGuard guard, GradientClipper clipper)
+    public SequentialUpdate(NonFiniteGuard guard, GradientClipper clipper, DataParallel dataParallel)
     {
         _guard = guard;
         _clipper = clipper;
+        _dataParallel = dataParallel;
     }
 
     public DistillationContext? Step(StepContext step)
@@ -57,6 +59,12 @@ internal sealed class SequentialUpdate : IUpdateStrategy
         var last = turn == step.Run.Trainable.Count - 1;
         step.Optimizers.ZeroGrad();
         loss.Total.backward();
+        if (_dataParallel.Enabled)
+        {
+            var owned = step.Optimizers.ParametersOf(participant);
+            _dataParallel.AverageGradients(last ? owned.Concat(step.Optimizers.ParametersOf(DistillationStage.LossModulesOwner)).ToArray() : owned);
+        }
+
         if (_clipper.Enabled)
         {
             var owned = step.Optimizers.ParametersOf(participant);

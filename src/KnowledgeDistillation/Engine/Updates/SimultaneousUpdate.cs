@@ -8,11 +8,13 @@ internal sealed class SimultaneousUpdate : IUpdateStrategy
 {
     private readonly NonFiniteGuard _guard;
     private readonly GradientClipper _clipper;
+    private readonly DataParallel _dataParallel;
 
-    public SimultaneousUpdate(NonFiniteGuard guard, GradientClipper clipper)
+    public SimultaneousUpdate(NonFiniteGuard guard, GradientClipper clipper, DataParallel dataParallel)
     {
         _guard = guard;
         _clipper = clipper;
+        _dataParallel = dataParallel;
     }
 
     public DistillationContext? Step(StepContext step)
@@ -28,6 +30,7 @@ internal sealed class SimultaneousUpdate : IUpdateStrategy
 
         step.Optimizers.ZeroGrad();
         loss.Total.backward();
+        _dataParallel.AverageGradients(step.Run.Parameters);
         _clipper.Clip(step.Run.Parameters);
         step.Optimizers.Step();
         step.Sums.Add(loss, outputs, step.Batch);
