@@ -145,9 +145,10 @@ public static class Dbp5lReader
             {
                 throw new InvalidDataException($"{path}, line {line}: empty name; every line names one entity or relation (its id is the line number - 1).");
             }
-            if (vocabulary.GetOrAdd(name) != line - 1)
+            // DBP-5L repeats a few names (e.g. el.tsv lines 748/749); the id is the line, so a repeat gets the name "name#line".
+            if (vocabulary.GetOrAdd(vocabulary.TryGetId(name, out _) ? $"{name}#{line}" : name) != line - 1)
             {
-                throw new InvalidDataException($"{path}, line {line}: '{name}' already appears on an earlier line; names must be unique.");
+                throw new InvalidDataException($"{path}, line {line}: '{name}#{line}' already appears on an earlier line; names must be unique.");
             }
         }
         return vocabulary;

@@ -28,7 +28,8 @@ public sealed class MultilingualBatchSource : IBatchSource
     /// <param name="negatives">Uniform negative entities per triple (of the triple's own language).</param>
     /// <param name="knowledgeStepsPerAlignment">Knowledge steps between two alignment steps (>= 1).</param>
     /// <param name="seed">Shuffling and negative-sampling seed.</param>
-    public MultilingualBatchSource(MultilingualKnowledgeGraph graph, int batchSize, int negatives, int knowledgeStepsPerAlignment = 4, int seed = 0)
+    /// <param name="alignmentSteps">False: knowledge steps only (every language's model trained alone, the single-KG baseline).</param>
+    public MultilingualBatchSource(MultilingualKnowledgeGraph graph, int batchSize, int negatives, int knowledgeStepsPerAlignment = 4, int seed = 0, bool alignmentSteps = true)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentOutOfRangeException.ThrowIfLessThan(knowledgeStepsPerAlignment, 1);
@@ -36,7 +37,7 @@ public sealed class MultilingualBatchSource : IBatchSource
         _sources = graph.Languages
             .Select((l, i) => new TripleBatchSource(graph[l].Train, graph[l].EntityCount, batchSize, negatives, unchecked(seed * 31 + i), CorruptionMode.Tail))
             .ToArray();
-        _pairs = graph.Pairs.Count;
+        _pairs = alignmentSteps ? graph.Pairs.Count : 0;
         KnowledgeStepsPerAlignment = knowledgeStepsPerAlignment;
         Seed = seed;
     }
