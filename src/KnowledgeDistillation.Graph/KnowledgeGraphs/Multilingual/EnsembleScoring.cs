@@ -46,14 +46,20 @@ public static class EnsembleScoring
         var votes = zeros(new long[] { q, entityCount + 1 }, ScalarType.Float64, device).scatter_add_(1, index, perSlot).narrow(1, 0, entityCount);
         var listed = zeros(new long[] { q, entityCount + 1 }, ScalarType.Bool, device)
             .scatter_(1, index, ones(new long[] { q, m * k }, ScalarType.Bool, device)).narrow(1, 0, entityCount);
-        var slots = arange(m * k, ScalarType.Int64, device).unsqueeze(0).expand(q, m * k);
-        var first = full(new long[] { q, entityCount + 1 }, m * k, ScalarType.Int64, device)
-            .scatter_reduce(1, index, slots, "amin").narrow(1, 0, entityCount);
         var t = targets.to(device).unsqueeze(1);
         var target = votes.gather(1, t);
-        var targetFirst = first.gather(1, t);
         var higher = (votes.gt(target) & listed).sum(1, type: ScalarType.Float64);
-        var earlierTie = (votes.eq(target) & listed & first.lt(targetFirst)).sum(1, type: ScalarType.Float64);
+        // Ties: entities with the target's vote whose first slot (model by model, top first) precedes the target's first slot.
+        var s = m * k;
+        var valid = index.lt(entityCount);
+        var same = index.unsqueeze(2).eq(index.unsqueeze(1));                              // [q, s, s'] slot s and s' hold one entity
+        var earlier = ones(new long[] { s, s }, ScalarType.Bool, device).tril(-1);       // s' < s
+        var firstSlot = (same & earlier.unsqueeze(0)).any(2).logical_not() & valid;     // slot s is its entity's first
+        var isTarget = index.eq(t) & valid;
+        var slotIds = arange(s, ScalarType.Int64, device).unsqueeze(0).expand(q, s);
+        var targetSlot = slotIds.where(isTarget, s).amin(new long[] { 1 }, keepdim: true);
+        var slotVotes = votes.gather(1, index.clamp_max(entityCount - 1));
+        var earlierTie = (firstSlot & slotIds.lt(targetSlot) & slotVotes.eq(target) & isTarget.logical_not()).sum(1, type: ScalarType.Float64);
         var rank = 1 + higher + earlierTie;
         var isListed = listed.gather(1, t).squeeze(1);
         return rank.where(isListed, double.PositiveInfinity).MoveToOuterDisposeScope();
