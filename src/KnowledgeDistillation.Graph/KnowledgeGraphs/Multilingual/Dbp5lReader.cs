@@ -59,6 +59,15 @@ public static class Dbp5lReader
                 }
             }
         }
+        foreach (var language in languages)
+        {
+            if (!alignments.Any(a => a.Source == language || a.Target == language))
+            {
+                throw new InvalidDataException(
+                    $"Language '{language}' has no entity alignment to any other loaded language: expected a file '{Path.Combine(alignDir, language + "-<other>.tsv")}' " +
+                    $"or '<other>-{language}.tsv' there (looked for {string.Join(", ", languages.Where(l => l != language))}).");
+            }
+        }
         return new MultilingualKnowledgeGraph(graphs, alignments);
     }
 
