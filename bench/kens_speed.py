@@ -8,7 +8,7 @@ filtered (-inf), each model's top-k and the full rank of t are taken, and the to
 votes ordered by first appearance, target model first). Embeddings are a fixed formula shared with the C# benchmark, so
 both print the same metrics.
 
-usage: kens_speed.py DATA_DIR [dim=64] [repeats=2] [batch=256] [k=10]
+usage: kens_speed.py DATA_DIR [dim=64] [repeats=2] [batch=256] [k=10] [queries=all: test triples per language]
 """
 import math
 import os
@@ -22,6 +22,7 @@ dim = int(sys.argv[2]) if len(sys.argv) > 2 else 64
 repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 batch = int(sys.argv[4]) if len(sys.argv) > 4 else 256
 K = int(sys.argv[5]) if len(sys.argv) > 5 else 10
+QUERIES = int(sys.argv[6]) if len(sys.argv) > 6 else None
 if os.environ.get("KG_THREADS"):
     torch.set_num_threads(int(os.environ["KG_THREADS"]))
 langs = sorted(f[:-len("-train.tsv")] for f in os.listdir(os.path.join(data, "kg")) if f.endswith("-train.tsv"))
@@ -41,7 +42,7 @@ def count_lines(path):
 relations = count_lines(os.path.join(data, "relations.txt"))
 entities = {l: count_lines(os.path.join(data, "entity", l + ".tsv")) for l in langs}
 train = {l: read_triples(os.path.join(data, "kg", l + "-train.tsv")) for l in langs}
-test = {l: read_triples(os.path.join(data, "kg", l + "-test.tsv")) for l in langs}
+test = {l: read_triples(os.path.join(data, "kg", l + "-test.tsv"))[:QUERIES] for l in langs}
 align = {}
 for a in langs:
     for b in langs:

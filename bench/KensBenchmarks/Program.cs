@@ -1,7 +1,7 @@
 // KEnS ensemble evaluation over all five DBP-5L languages (KensEvaluator.Predict + EnsembleScoring.Ranks, KEnS_m), to
 // compare with bench/kens_speed.py (PyTorch) on the same machine. Embeddings are a fixed formula shared with the Python
 // script, so both print the same metrics.
-// usage: KensBenchmarks DATA_DIR [dim=64] [repeats=2] [batch=256] [k=10]
+// usage: KensBenchmarks DATA_DIR [dim=64] [repeats=2] [batch=256] [k=10] [queries=all: test triples per language]
 using System.Diagnostics;
 using System.Globalization;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 var inv = CultureInfo.InvariantCulture;
 int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], inv) : fallback;
 var dir = args.Length > 0 ? args[0] : "../shared/data/kg/dbp5l";
-var (dim, repeats, batch, k) = (Arg(1, 64), Arg(2, 2), Arg(3, 256), Arg(4, 10));
+var (dim, repeats, batch, k, queries) = (Arg(1, 64), Arg(2, 2), Arg(3, 256), Arg(4, 10), Arg(5, int.MaxValue));
 if (Environment.GetEnvironmentVariable("KG_THREADS") is { Length: > 0 } threads)
 {
     set_num_threads(int.Parse(threads, inv));
@@ -39,10 +39,11 @@ Dictionary<string, (double Single, double Hits10, double Mrr)> Evaluate()
     var result = new Dictionary<string, (double, double, double)>();
     foreach (var target in graph.Languages)
     {
-        var p = evaluator.Predict(target, graph[target].Test);
+        var test = graph[target].Test.Take(queries).ToArray();
+        var p = evaluator.Predict(target, test);
         var targetIndex = graph.Languages.ToList().IndexOf(target);
         var order = tensor(new[] { targetIndex }.Concat(Enumerable.Range(0, graph.Languages.Count).Where(j => j != targetIndex)).Select(j => (long)j).ToArray());
-        using var ranks = EnsembleScoring.Ranks(p.Candidates.index_select(1, order), ones(graph.Languages.Count), tensor(graph[target].Test.Select(t => (long)t.Tail).ToArray()), graph[target].EntityCount);
+        using var ranks = EnsembleScoring.Ranks(p.Candidates.index_select(1, order), ones(graph.Languages.Count), tensor(test.Select(t => (long)t.Tail).ToArray()), graph[target].EntityCount);
         var m = EnsembleScoring.Summarise(ranks.data<double>().ToArray());
         var s = EnsembleScoring.Summarise(p.Ranks[targetIndex]);
         result[target] = (s.Hits10, m.Hits10, m.Mrr);

@@ -65,9 +65,11 @@ foreach (var seed in settings.Seeds)
     foreach (var target in settings.Targets ?? graph.Languages)
     {
         clock.Restart();
-        var single = aloneEvaluator.Predict(target, graph[target].Test, cancel.Token);
-        var weights = KensEvaluator.LearnWeights(evaluator.Predict(target, valid[target], cancel.Token));
-        var report = KensEvaluator.Report(evaluator.Predict(target, graph[target].Test, cancel.Token), weights);
+        using var single = aloneEvaluator.Predict(target, graph[target].Test, cancel.Token);
+        using var validation = evaluator.Predict(target, valid[target], cancel.Token);
+        var weights = KensEvaluator.LearnWeights(validation);
+        using var test = evaluator.Predict(target, graph[target].Test, cancel.Token);
+        var report = KensEvaluator.Report(test, weights);
         var alone1 = EnsembleScoring.Summarise(single.Ranks[graph.Languages.ToList().IndexOf(target)]);
         logger.LogInformation("seed {Seed} {Target}: alone {Alone} | in KEnS {Single} | KEnS_m {M} | KEnS_mrr {Mrr} | KEnS_b {B} ({S:F0}s)",
             seed, target, alone1, report.Single, report.Majority, report.Mrr, report.Boosted, clock.Elapsed.TotalSeconds);

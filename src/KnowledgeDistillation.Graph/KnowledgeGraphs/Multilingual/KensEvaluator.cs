@@ -72,10 +72,28 @@ public sealed class KensEvaluator
         var candidates = new long[triples.Count * languages.Count * K];
         var ranks = languages.Select(_ => new double[triples.Count]).ToArray();
         var maps = languages.Select(l => l == target ? null : _alignments.Between(target, l)).ToArray();
+        var wasTraining = _models.Values.Select(m => m.training).ToArray();
         foreach (var model in _models.Values)
         {
             model.eval();
         }
+        try
+        {
+            PredictInto(target, graph.EntityCount, languages, maps, triples, known, candidates, ranks, cancellationToken);
+        }
+        finally
+        {
+            foreach (var (model, training) in _models.Values.Zip(wasTraining))
+            {
+                model.train(training);
+            }
+        }
+        return new KensPredictions(target, graph.EntityCount, languages, triples, tensor(candidates, new long[] { triples.Count, languages.Count, K }), ranks);
+    }
+
+    private void PredictInto(string target, int targetEntities, IReadOnlyList<string> languages, EntityAlignment?[] maps, IReadOnlyList<Triple> triples,
+        KnownTriples known, long[] candidates, double[][] ranks, CancellationToken cancellationToken)
+    {
         using var noGrad = no_grad();
         for (var start = 0; start < triples.Count; start += BatchSize)
         {
@@ -85,7 +103,7 @@ public sealed class KensEvaluator
             var batch = Enumerable.Range(start, size).Select(i => triples[i]).ToArray();
             for (var j = 0; j < languages.Count; j++)
             {
-                var (top, rank) = ScoreModel(target, graph.EntityCount, languages[j], maps[j], batch, known);
+                var (top, rank) = ScoreModel(target, targetEntities, languages[j], maps[j], batch, known);
                 for (var i = 0; i < size; i++)
                 {
                     Array.Copy(top, i * K, candidates, ((long)(start + i) * languages.Count + j) * K, K);
@@ -93,7 +111,6 @@ public sealed class KensEvaluator
                 }
             }
         }
-        return new KensPredictions(target, graph.EntityCount, languages, triples, tensor(candidates, new long[] { triples.Count, languages.Count, K }), ranks);
     }
 
     private (long[] Top, double[] Ranks) ScoreModel(string target, int targetEntities, string language, EntityAlignment? map, Triple[] batch, KnownTriples known)
@@ -246,7 +263,12 @@ public sealed class KensEvaluator
     public KensReport Evaluate(string target, CancellationToken cancellationToken = default)
     {
         var graph = _graph[target];
-        var weights = LearnWeights(Predict(target, graph.Valid, cancellationToken));
-        return Report(Predict(target, graph.Test, cancellationToken), weights);
+        KensWeights weights;
+        using (var valid = Predict(target, graph.Valid, cancellationToken))
+        {
+            weights = LearnWeights(valid);
+        }
+        using var test = Predict(target, graph.Test, cancellationToken);
+        return Report(test, weights);
     }
 }

@@ -2,14 +2,18 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Graph.KnowledgeGraphs.Multilingual;
 
-/// <summary>Every model's answers to the tail queries of one target language (<see cref="KensEvaluator.Predict"/>).</summary>
+/// <summary>Every model's answers to the tail queries of one target language (<see cref="KensEvaluator.Predict"/>); disposing it disposes <see cref="Candidates"/>.</summary>
 /// <param name="Target">The target language.</param>
 /// <param name="EntityCount">The target graph's entity count.</param>
 /// <param name="Languages">The models, by language, in order.</param>
 /// <param name="Triples">The queries (h, r, t).</param>
 /// <param name="Candidates">[queries, models, k] filtered top-k target entity ids, -1 for an empty slot (CPU int64).</param>
 /// <param name="Ranks">[models][queries] each model's filtered rank of the true tail over all target entities it can reach (+infinity: unreachable).</param>
-public sealed record KensPredictions(string Target, int EntityCount, IReadOnlyList<string> Languages, IReadOnlyList<Triple> Triples, Tensor Candidates, IReadOnlyList<double[]> Ranks);
+public sealed record KensPredictions(string Target, int EntityCount, IReadOnlyList<string> Languages, IReadOnlyList<Triple> Triples, Tensor Candidates, IReadOnlyList<double[]> Ranks) : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose() => Candidates.Dispose();
+}
 
 /// <summary>Ensemble weights learned on validation for one target language.</summary>
 /// <param name="Languages">Models in order.</param>
