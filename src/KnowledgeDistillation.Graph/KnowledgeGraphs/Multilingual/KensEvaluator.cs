@@ -21,6 +21,8 @@ public sealed class KensEvaluator
     private readonly MultilingualKnowledgeGraph _graph;
     private readonly IReadOnlyDictionary<string, KgeModel> _models;
     private readonly AlignmentState _alignments;
+    private readonly Dictionary<string, KnownTriples> _known = new();
+    private readonly Dictionary<(string, string), (int Version, EntityAlignment? Map)> _maps = new();
 
     /// <summary>Creates the evaluator.</summary>
     /// <param name="graph">The multilingual graph.</param>
@@ -67,11 +69,11 @@ public sealed class KensEvaluator
                 throw new ArgumentException($"Triple {t} is outside '{target}' ({graph.EntityCount} entities, {graph.RelationCount} relations).", nameof(triples));
             }
         }
-        var known = new KnownTriples(graph.EntityCount, graph.RelationCount, graph.Train);
+        var known = Known(target);
         var languages = _graph.Languages;
         var candidates = new long[triples.Count * languages.Count * K];
         var ranks = languages.Select(_ => new double[triples.Count]).ToArray();
-        var maps = languages.Select(l => l == target ? null : _alignments.Between(target, l)).ToArray();
+        var maps = languages.Select(l => l == target ? null : Map(target, l)).ToArray();
         var wasTraining = _models.Values.Select(m => m.training).ToArray();
         foreach (var model in _models.Values)
         {
@@ -111,6 +113,27 @@ public sealed class KensEvaluator
                 }
             }
         }
+    }
+
+    /// <summary>The target's training tails per (h, r) (the filter), built once per target.</summary>
+    private KnownTriples Known(string target)
+    {
+        if (!_known.TryGetValue(target, out var known))
+        {
+            var graph = _graph[target];
+            _known[target] = known = new KnownTriples(graph.EntityCount, graph.RelationCount, graph.Train);
+        }
+        return known;
+    }
+
+    /// <summary>The alignment target → language, rebuilt only when the alignment state changed.</summary>
+    private EntityAlignment? Map(string target, string language)
+    {
+        if (!_maps.TryGetValue((target, language), out var cached) || cached.Version != _alignments.Version)
+        {
+            _maps[(target, language)] = cached = (_alignments.Version, _alignments.Between(target, language));
+        }
+        return cached.Map;
     }
 
     private (long[] Top, double[] Ranks) ScoreModel(string target, int targetEntities, string language, EntityAlignment? map, Triple[] batch, KnownTriples known)
