@@ -88,4 +88,48 @@ public sealed class KensTrainingTests
         var added = alignment.Pairs.Skip(6).ToArray();
         added.Count(p => toB(p.Source) == p.Target).Should().BeGreaterThan(added.Length / 2, "most CSLS pairs are true correspondences");
     }
+
+    [Fact]
+    public void The_grown_alignment_is_saved_in_checkpoints_and_restored_by_resume()
+    {
+        var (graph, _) = Twins(6);
+        var dir = Path.Combine(Path.GetTempPath(), "kens-ckpt-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Dictionary<string, KgeModel> Models()
+            {
+                manual_seed(5);
+                return new Dictionary<string, KgeModel> { ["a"] = new TransE(N, 2, 8, margin: 4, norm: 2), ["b"] = new TransE(N, 2, 8, margin: 4, norm: 2) };
+            }
+            DistillerOptions Options(int epochs) => new()
+            {
+                Epochs = epochs,
+                Seed = 2,
+                Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, LearningRate = 0.02, WeightDecay = 0 },
+                Checkpoint = new CheckpointOptions { Directory = dir, EveryEpochs = 1, Overwrite = true },
+            };
+            var data = new MultilingualBatchSource(graph, batchSize: 8, negatives: 2, knowledgeStepsPerAlignment: 2, seed: 1);
+            var first = Kens.Build(graph, Models(), selfLearningEvery: 1);
+            using (var distiller = new Distiller(first.Participants, first.Loss, Options(2)))
+            {
+                distiller.Fit(data);
+            }
+            var grown = first.Alignment!.Alignments[0].Pairs.ToArray();
+            grown.Length.Should().BeGreaterThan(6, "two self-learning rounds ran");
+            var second = Kens.Build(graph, Models(), selfLearningEvery: 1000);
+            using (var distiller = new Distiller(second.Participants, second.Loss, Options(3)))
+            {
+                distiller.Resume(Path.Combine(dir, "checkpoint.kdck"), data);
+            }
+            // The resumed run starts from the checkpoint's alignment (seed + learned), not from the seed pairs.
+            second.Alignment!.Alignments[0].Pairs.Should().Equal(grown);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }
