@@ -6,10 +6,10 @@ namespace KnowledgeDistillation.Transformers;
 /// <summary>Token + position + segment embeddings, then LayerNorm and dropout (Hugging Face's <c>BertEmbeddings</c> names).</summary>
 public sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly nn.Module<Tensor, Tensor> wordEmbeddings;
-    private readonly nn.Module<Tensor, Tensor> positionEmbeddings;
-    private readonly nn.Module<Tensor, Tensor> tokenTypeEmbeddings;
-    private readonly nn.Module<Tensor, Tensor> norm;
+    private readonly nn.Module<Tensor, Tensor> word_embeddings;
+    private readonly nn.Module<Tensor, Tensor> position_embeddings;
+    private readonly nn.Module<Tensor, Tensor> token_type_embeddings;
+    private readonly nn.Module<Tensor, Tensor> LayerNorm;
     private readonly nn.Module<Tensor, Tensor> dropout;
 
     /// <summary>Creates the embeddings of <paramref name="config"/>.</summary>
@@ -18,16 +18,12 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         : base(nameof(BertEmbeddings))
     {
         ArgumentNullException.ThrowIfNull(config);
-        wordEmbeddings = nn.Embedding(config.VocabSize, config.HiddenSize);
-        positionEmbeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        tokenTypeEmbeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
-        norm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
+        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize);
+        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
+        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropoutProb);
-        register_module("word_embeddings", wordEmbeddings);
-        register_module("position_embeddings", positionEmbeddings);
-        register_module("token_type_embeddings", tokenTypeEmbeddings);
-        register_module("LayerNorm", norm);
-        register_module("dropout", dropout);
+        RegisterComponents();
     }
 
     /// <summary>Embeds token ids and segment ids, both <c>[batch, tokens]</c> int64, positions 0..tokens-1.</summary>
@@ -38,7 +34,7 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         using var positions = arange(inputIds.shape[1], ScalarType.Int64, inputIds.device);
-        var sum = wordEmbeddings.call(inputIds) + positionEmbeddings.call(positions).unsqueeze(0) + tokenTypeEmbeddings.call(tokenTypeIds);
-        return dropout.call(norm.call(sum)).MoveToOuterDisposeScope();
+        var sum = word_embeddings.call(inputIds) + position_embeddings.call(positions).unsqueeze(0) + token_type_embeddings.call(tokenTypeIds);
+        return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
     }
 }

@@ -18,10 +18,7 @@ namespace KnowledgeDistillation.Transformers;
 /// </remarks>
 public sealed class BertForSequenceClassification : nn.Module<Tensor, ModelOutput>
 {
-    private readonly BertEmbeddings embeddings;
-    private readonly TorchSharp.Modules.ModuleList<BertLayer> layers;
-    private readonly nn.Module<Tensor, Tensor>? finalNorm;
-    private readonly nn.Module<Tensor, Tensor> poolerDense;
+    private readonly BertModel bert;
     private readonly nn.Module<Tensor, Tensor> dropout;
     private readonly nn.Module<Tensor, Tensor> classifier;
 
@@ -34,30 +31,18 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, ModelOutpu
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        embeddings = new BertEmbeddings(config);
-        layers = nn.ModuleList<BertLayer>(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config)).ToArray());
-        var encoder = nn.ModuleDict<nn.Module>(("layer", layers));
-        if (config.LayerNormPosition == LayerNormPosition.Pre)
-        {
-            finalNorm = nn.LayerNorm(new long[] { config.HiddenSize }, config.LayerNormEps);
-            encoder.Add(("final_layer_norm", finalNorm));
-        }
-
-        poolerDense = nn.Linear(config.HiddenSize, config.HiddenSize);
-        var bert = nn.ModuleDict<nn.Module>(
-            ("embeddings", embeddings),
-            ("encoder", encoder),
-            ("pooler", nn.ModuleDict<nn.Module>(("dense", poolerDense))));
+        bert = new BertModel(config);
         dropout = nn.Dropout(config.HiddenDropoutProb);
         classifier = nn.Linear(config.HiddenSize, config.NumLabels);
-        register_module("bert", bert);
-        register_module("dropout", dropout);
-        register_module("classifier", classifier);
+        RegisterComponents();
         Initialise();
     }
 
     /// <summary>The shape.</summary>
     public BertConfig Config { get; }
+
+    /// <summary>The encoder body (embeddings, layers, pooler).</summary>
+    public BertModel Bert => bert;
 
     /// <summary>Number of parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -79,13 +64,15 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, ModelOutpu
         using var scope = NewDisposeScope();
         var mask = attentionMask is null ? inputIds.ne(Config.PadTokenId).to(ScalarType.Float32) : attentionMask.to(ScalarType.Float32);
         var types = tokenTypeIds ?? zeros_like(inputIds);
-        var hidden = embeddings.call(inputIds, types);
+        var hidden = bert.Embeddings.call(inputIds, types);
         var additive = ((1.0f - mask) * float.MinValue).to(hidden.dtype).view(mask.shape[0], 1, 1, mask.shape[1]);
         var features = new Dictionary<string, Tensor>
         {
             [BertFeatures.Embeddings] = hidden,
             [BertFeatures.AttentionMask] = mask,
         };
+        var layers = bert.Encoder.Layers;
+        var finalNorm = bert.Encoder.FinalNorm;
         for (var i = 0; i < layers.Count; i++)
         {
             var (next, probabilities) = layers[i].call(hidden, additive);
@@ -94,7 +81,7 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, ModelOutpu
             features[BertFeatures.Attention(i + 1)] = probabilities;
         }
 
-        var pooled = poolerDense.call(hidden.select(1, 0)).tanh();
+        var pooled = bert.Pooler.call(hidden);
         features[BertFeatures.Pooled] = pooled;
         var logits = classifier.call(dropout.call(pooled));
         logits.MoveToOuterDisposeScope();

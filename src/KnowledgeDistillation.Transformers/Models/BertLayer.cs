@@ -10,11 +10,9 @@ namespace KnowledgeDistillation.Transformers;
 /// </summary>
 public sealed class BertLayer : nn.Module<Tensor, Tensor, (Tensor Hidden, Tensor Probabilities)>
 {
-    private readonly BertSelfAttention selfAttention;
-    private readonly BertSubLayerOutput attentionOutput;
-    private readonly nn.Module<Tensor, Tensor> intermediateDense;
+    private readonly BertAttention attention;
+    private readonly BertIntermediate intermediate;
     private readonly BertSubLayerOutput output;
-    private readonly BertActivation activation;
     private readonly LayerNormPosition position;
 
     /// <summary>Creates a layer of <paramref name="config"/>.</summary>
@@ -23,17 +21,11 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor, (Tensor Hidden, Tensor
         : base(nameof(BertLayer))
     {
         ArgumentNullException.ThrowIfNull(config);
-        activation = config.HiddenAct;
         position = config.LayerNormPosition;
-        selfAttention = new BertSelfAttention(config);
-        attentionOutput = new BertSubLayerOutput(config.HiddenSize, config.HiddenSize, config);
-        intermediateDense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        attention = new BertAttention(config);
+        intermediate = new BertIntermediate(config);
         output = new BertSubLayerOutput(config.IntermediateSize, config.HiddenSize, config);
-        var attention = nn.ModuleDict<nn.Module>(("self", selfAttention), ("output", attentionOutput));
-        var intermediate = nn.ModuleDict<nn.Module>(("dense", intermediateDense));
-        register_module("attention", attention);
-        register_module("intermediate", intermediate);
-        register_module("output", output);
+        RegisterComponents();
     }
 
     /// <summary>Runs the layer.</summary>
@@ -47,24 +39,75 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor, (Tensor Hidden, Tensor
         Tensor probabilities;
         if (position == LayerNormPosition.Post)
         {
-            (var context, probabilities) = selfAttention.call(hidden, additiveMask);
-            var attended = attentionOutput.Residual(context, hidden);
-            result = output.Residual(Activate(intermediateDense.call(attended)), attended);
+            (var context, probabilities) = attention.SelfAttention.call(hidden, additiveMask);
+            var attended = attention.Output.Residual(context, hidden);
+            result = output.Residual(intermediate.call(attended), attended);
         }
         else
         {
-            (var context, probabilities) = selfAttention.call(attentionOutput.Normalise(hidden), additiveMask);
-            var attended = attentionOutput.PreNormResidual(context, hidden);
-            result = output.PreNormResidual(Activate(intermediateDense.call(output.Normalise(attended))), attended);
+            (var context, probabilities) = attention.SelfAttention.call(attention.Output.Normalise(hidden), additiveMask);
+            var attended = attention.Output.PreNormResidual(context, hidden);
+            result = output.PreNormResidual(intermediate.call(output.Normalise(attended)), attended);
         }
 
         return (result.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());
     }
+}
 
-    private Tensor Activate(Tensor x) => activation switch
+/// <summary>Self-attention and its output block (Hugging Face's <c>BertAttention</c>: <c>self</c>, <c>output</c>).</summary>
+public sealed class BertAttention : nn.Module
+{
+    private readonly BertSelfAttention self;
+    private readonly BertSubLayerOutput output;
+
+    /// <summary>Creates the block of <paramref name="config"/>.</summary>
+    /// <param name="config">The encoder's shape.</param>
+    public BertAttention(BertConfig config)
+        : base(nameof(BertAttention))
     {
-        BertActivation.Gelu => nn.functional.gelu(x),
-        BertActivation.GeluTanh => 0.5 * x * (1.0 + (Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * x.pow(3))).tanh()),
-        _ => nn.functional.relu(x),
-    };
+        ArgumentNullException.ThrowIfNull(config);
+        self = new BertSelfAttention(config);
+        output = new BertSubLayerOutput(config.HiddenSize, config.HiddenSize, config);
+        RegisterComponents();
+    }
+
+    /// <summary>The multi-head self-attention.</summary>
+    public BertSelfAttention SelfAttention => self;
+
+    /// <summary>The projection, residual and LayerNorm after it.</summary>
+    public BertSubLayerOutput Output => output;
+}
+
+/// <summary>The first feed-forward projection and its activation (Hugging Face's <c>BertIntermediate</c>: <c>dense</c>).</summary>
+public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> dense;
+    private readonly BertActivation activation;
+
+    /// <summary>Creates the block of <paramref name="config"/>.</summary>
+    /// <param name="config">The encoder's shape.</param>
+    public BertIntermediate(BertConfig config)
+        : base(nameof(BertIntermediate))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        activation = config.HiddenAct;
+        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        RegisterComponents();
+    }
+
+    /// <summary>Projects and activates.</summary>
+    /// <param name="input"><c>[..., hidden]</c>.</param>
+    /// <returns><c>[..., intermediate]</c>.</returns>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = dense.call(input);
+        var y = activation switch
+        {
+            BertActivation.Gelu => nn.functional.gelu(x),
+            BertActivation.GeluTanh => 0.5 * x * (1.0 + (Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * x.pow(3))).tanh()),
+            _ => nn.functional.relu(x),
+        };
+        return y.MoveToOuterDisposeScope();
+    }
 }

@@ -28,10 +28,7 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor, (Tensor Contex
         key = nn.Linear(config.HiddenSize, config.HiddenSize);
         value = nn.Linear(config.HiddenSize, config.HiddenSize);
         dropout = nn.Dropout(config.AttentionProbsDropoutProb);
-        register_module("query", query);
-        register_module("key", key);
-        register_module("value", value);
-        register_module("dropout", dropout);
+        RegisterComponents();
     }
 
     /// <summary>Attends over <paramref name="hidden"/> <c>[batch, tokens, hidden]</c>.</summary>

@@ -10,7 +10,7 @@ namespace KnowledgeDistillation.Transformers;
 public sealed class BertSubLayerOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> dense;
-    private readonly nn.Module<Tensor, Tensor> norm;
+    private readonly nn.Module<Tensor, Tensor> LayerNorm;
     private readonly nn.Module<Tensor, Tensor> dropout;
 
     /// <summary>Creates the output block.</summary>
@@ -22,11 +22,9 @@ public sealed class BertSubLayerOutput : nn.Module<Tensor, Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(config);
         dense = nn.Linear(inputSize, hiddenSize);
-        norm = nn.LayerNorm(new long[] { hiddenSize }, config.LayerNormEps);
+        LayerNorm = nn.LayerNorm(new long[] { hiddenSize }, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropoutProb);
-        register_module("dense", dense);
-        register_module("LayerNorm", norm);
-        register_module("dropout", dropout);
+        RegisterComponents();
     }
 
     /// <summary>Post-LN: <c>LayerNorm(residual + dropout(dense(x)))</c>.</summary>
@@ -39,7 +37,7 @@ public sealed class BertSubLayerOutput : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="x">The sub-layer's output.</param>
     /// <param name="residual">The sub-layer's input.</param>
     /// <returns>The block's output.</returns>
-    public Tensor Residual(Tensor x, Tensor residual) => norm.call(dropout.call(dense.call(x)) + residual);
+    public Tensor Residual(Tensor x, Tensor residual) => LayerNorm.call(dropout.call(dense.call(x)) + residual);
 
     /// <summary>Pre-LN: <c>residual + dropout(dense(x))</c>.</summary>
     /// <param name="x">The sub-layer's output.</param>
@@ -50,5 +48,5 @@ public sealed class BertSubLayerOutput : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Pre-LN: the LayerNorm applied to the sub-layer's input.</summary>
     /// <param name="x">The residual stream.</param>
     /// <returns>The normalised input.</returns>
-    public Tensor Normalise(Tensor x) => norm.call(x);
+    public Tensor Normalise(Tensor x) => LayerNorm.call(x);
 }
