@@ -18,6 +18,9 @@ public sealed record InternalDistillationOptions
     /// <summary>Weight of the hidden-state MSE (0, the default, leaves it out; the paper uses attention and [CLS]).</summary>
     public double HiddenWeight { get; init; }
 
+    /// <summary>Epochs of the final soft-label stage (>= 1); null uses the run's <c>DistillerOptions.Epochs</c>, so the internal stages come on top.</summary>
+    public int? KdEpochs { get; init; }
+
     /// <summary>Soft-label temperature of the final stage.</summary>
     public double Temperature { get; init; } = 1.0;
 

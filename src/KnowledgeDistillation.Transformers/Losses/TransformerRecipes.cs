@@ -11,7 +11,8 @@ public static class TransformerRecipes
     /// Internal-representation distillation (Aguilar et al., AAAI 2020): stages of attention-KL + [CLS]-cosine (+ optional
     /// hidden-state MSE) terms over the layer map (all layers at once, progressive or stacked, bottom-up), each for
     /// <see cref="InternalDistillationOptions.EpochsPerStage"/> epochs, then a final stage <c>kd</c> of soft-label KD plus
-    /// cross-entropy for the run's remaining epochs. When widths differ, one set of projections serves every stage.
+    /// cross-entropy for <see cref="InternalDistillationOptions.KdEpochs"/> epochs (by default the run's epoch count, so the
+    /// internal stages come on top of it). When widths differ, one set of projections serves every stage.
     /// </summary>
     /// <param name="map">Pairs of layers, bottom-up.</param>
     /// <param name="options">Schedule and weights; defaults when null.</param>
@@ -25,6 +26,10 @@ public static class TransformerRecipes
         Guard.NonNegative(o.ClsWeight, nameof(o.ClsWeight));
         Guard.NonNegative(o.HiddenWeight, nameof(o.HiddenWeight));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.EpochsPerStage, 1, nameof(options));
+        if (o.KdEpochs is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), o.KdEpochs, "KdEpochs must be >= 1 (null: the run's epoch count).");
+        }
         if (o.AttentionWeight == 0 && o.ClsWeight == 0 && o.HiddenWeight == 0)
         {
             throw new ArgumentException("At least one of AttentionWeight, ClsWeight and HiddenWeight must be > 0.", nameof(options));
@@ -60,7 +65,7 @@ public static class TransformerRecipes
                 break;
         }
 
-        stages.Add(new DistillationStage("kd", Loss.Hinton(o.Temperature, o.Alpha, o.Student, o.Teacher)));
+        stages.Add(new DistillationStage("kd", Loss.Hinton(o.Temperature, o.Alpha, o.Student, o.Teacher)) { Epochs = o.KdEpochs });
         var name = o.Schedule switch
         {
             InternalDistillationSchedule.AllLayers => "internal-all",

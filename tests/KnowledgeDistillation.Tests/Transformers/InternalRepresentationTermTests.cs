@@ -191,7 +191,8 @@ public sealed class InternalRepresentationTermTests
         sid.Stages.Select(s => s.Name).Should().Equal("layer1", "layer2", "layer3", "kd");
         all.Stages.Select(s => s.Name).Should().Equal("internal", "kd");
         pid.Stages.Take(3).Should().OnlyContain(s => s.Epochs == 2);
-        pid.Stages[^1].Epochs.Should().BeNull("the soft-label stage takes the remaining epochs");
+        pid.Stages[^1].Epochs.Should().BeNull("by default the soft-label stage takes the run's epoch count");
+        TransformerRecipes.InternalDistillation(map, new InternalDistillationOptions { KdEpochs = 5 }).Stages[^1].Epochs.Should().Be(5);
 
         for (var i = 0; i < 3; i++)
         {
