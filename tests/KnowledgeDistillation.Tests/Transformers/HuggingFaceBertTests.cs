@@ -3,12 +3,15 @@ using System.Text.Json.Nodes;
 using FluentAssertions;
 using KnowledgeDistillation.Serialization;
 using KnowledgeDistillation.Tests.Losses;
+using KnowledgeDistillation.Tests.Support;
 using KnowledgeDistillation.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Transformers;
 
+/// <summary>Serial: these tests seed and draw from TorchSharp's global generator, which exact-reproducibility tests elsewhere need to themselves.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class HuggingFaceBertTests
 {
     [Fact]

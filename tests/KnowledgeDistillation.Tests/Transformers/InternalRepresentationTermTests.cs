@@ -1,6 +1,7 @@
 using FluentAssertions;
 using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Tests.Losses;
+using KnowledgeDistillation.Tests.Support;
 using KnowledgeDistillation.Transformers;
 using KnowledgeDistillation.Transformers.Losses;
 using TorchSharp;
@@ -9,6 +10,8 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Transformers;
 
+/// <summary>Serial: these tests seed and draw from TorchSharp's global generator, which exact-reproducibility tests elsewhere need to themselves.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class InternalRepresentationTermTests
 {
     private static TermFixtures Terms => BertFixtures.Data.Terms;
