@@ -128,6 +128,23 @@ public sealed class HuggingFaceBertTests
         ((Action)(() => new BertForSequenceClassification(new BertConfig { HiddenSize = 10, NumAttentionHeads = 3 }))).Should().Throw<ArgumentException>().WithMessage("*multiple*");
     }
 
+    [Fact]
+    public void A_pre_LN_encoder_normalises_before_each_sub_layer_and_cannot_be_saved_in_the_Hugging_Face_layout()
+    {
+        torch.random.manual_seed(5);
+        var config = new BertConfig { VocabSize = 20, HiddenSize = 8, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 16, MaxPositionEmbeddings = 8, LayerNormPosition = LayerNormPosition.Pre };
+        using var model = new BertForSequenceClassification(config);
+        model.eval();
+        model.state_dict().Keys.Should().Contain("bert.encoder.final_layer_norm.weight").And.Contain("bert.encoder.layer.1.attention.self.query.weight");
+        using var scope = NewDisposeScope();
+        var output = model.call(tensor(new long[] { 2, 5, 6, 3 }, new long[] { 1, 4 }));
+        // Layer 1's output is a residual stream (not normalised); the last one goes through the final LayerNorm.
+        var last = output.Features[BertFeatures.Hidden(2)];
+        last.mean(new long[] { -1 }).abs().max().item<float>().Should().BeLessThan(1e-4f);
+        output.Features[BertFeatures.Hidden(1)].mean(new long[] { -1 }).abs().max().item<float>().Should().BeGreaterThan(1e-3f);
+        ((Action)(() => HuggingFaceBert.Save(model, Directory.CreateTempSubdirectory("kd-preln-").FullName))).Should().Throw<ArgumentException>().WithMessage("*post-LN*");
+    }
+
     private static string CopyWithConfig(Action<JsonObject> edit)
     {
         var directory = Directory.CreateTempSubdirectory("kd-bert-mismatch-").FullName;
