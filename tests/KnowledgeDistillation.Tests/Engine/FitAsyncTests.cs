@@ -10,6 +10,8 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Engine;
 
+// Two networks drawn from the global generator after the same seed must be equal: no parallel test may draw between.
+[Collection(SerialCollection.Name)]
 public sealed class FitAsyncTests
 {
     private static DistillerOptions Options(int epochs) => new()

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using System.Globalization;
+using KnowledgeDistillation.Transformers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// One training step (forward, cross-entropy, backward, AdamW step) of the SST-2 sample's BERT-style models, timed the
+// same way as bench/pytorch_bert_step.py: warm-up steps, then the median of timed steps, in milliseconds.
+// Usage: TransformerBenchmarks <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads>
+var a = args.Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+var (layers, hidden, heads, ffn, batch, tokens, steps, threads) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+torch.set_num_threads(threads);
+random.manual_seed(0);
+var config = new BertConfig
+{
+    VocabSize = 12000, HiddenSize = hidden, NumHiddenLayers = layers, NumAttentionHeads = heads, IntermediateSize = ffn,
+    MaxPositionEmbeddings = 64, NumLabels = 2,
+};
+using var model = new BertForSequenceClassification(config);
+model.train();
+using var optimizer = optim.AdamW(model.parameters(), 1e-3);
+var ids = randint(5, config.VocabSize, new long[] { batch, tokens }, ScalarType.Int64);
+ids[TensorIndex.Colon, 0] = 2;
+ids[TensorIndex.Slice(0, batch / 2), TensorIndex.Slice(tokens * 3 / 4, null)] = 0; // half the rows padded by a quarter
+var labels = randint(0, 2, new long[] { batch }, ScalarType.Int64);
+var times = new List<double>();
+for (var i = 0; i < steps + 5; i++)
+{
+    var watch = Stopwatch.StartNew();
+    using (var scope = NewDisposeScope())
+    {
+        optimizer.zero_grad();
+        var loss = nn.functional.cross_entropy(model.call(ids).Logits!, labels);
+        loss.backward();
+        optimizer.step();
+    }
+
+    if (i >= 5)
+    {
+        times.Add(watch.Elapsed.TotalMilliseconds);
+    }
+}
+
+times.Sort();
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"torchsharp layers={layers} median_ms={times[times.Count / 2]:F2} live_tensors={Tensor.TotalCount}"));
