@@ -45,11 +45,13 @@ public static partial class GraphLosses
 
         /// <summary>RRD (Kang et al. 2020, "DE-RRD: A Knowledge Distillation Framework for Recommender System", CIKM). Reports "NAME".</summary>
         /// <param name="ranking">The teacher's top-N lists.</param>
+        /// <param name="interesting">K interesting items per user (at most N).</param>
+        /// <param name="uninteresting">L uninteresting items per user.</param>
         /// <param name="seed">Seed of the sampled lists.</param>
         /// <param name="student">The student's participant name.</param>
         /// <param name="name">Reporting name.</param>
-        public static RelaxedRankingLoss Rrd(TeacherRanking ranking, int seed = 0, string student = "student", string name = "rrd") =>
-            new(ranking, seed: seed, student: student, name: name);
+        public static RelaxedRankingLoss Rrd(TeacherRanking ranking, int interesting = 10, int uninteresting = 100, int seed = 0, string student = "student", string name = "rrd") =>
+            new(ranking, interesting, uninteresting, seed: seed, student: student, name: name);
     }
 }
 
@@ -101,9 +103,12 @@ public static partial class GraphRecipes
         /// <param name="ranking">The teacher's top-N lists.</param>
         /// <param name="epochs">Epochs, or <c>null</c> for the run's.</param>
         /// <param name="lambda">λ.</param>
+        /// <param name="interesting">K interesting items per user (at most N).</param>
+        /// <param name="uninteresting">L uninteresting items per user.</param>
         /// <param name="seed">Seed of the sampled lists.</param>
         /// <param name="student">The student's participant name.</param>
-        public static DistillationRecipe Rrd(TeacherRanking ranking, int? epochs = null, double lambda = 1e-2, int seed = 0, string student = "student") =>
-            RecommenderDistillation.Recipe("rrd", new RelaxedRankingLoss(ranking, seed: seed, student: student), lambda, epochs, readsTeacher: false, student);
+        public static DistillationRecipe Rrd(
+            TeacherRanking ranking, int? epochs = null, double lambda = 1e-2, int interesting = 10, int uninteresting = 100, int seed = 0, string student = "student") =>
+            RecommenderDistillation.Recipe("rrd", new RelaxedRankingLoss(ranking, interesting, uninteresting, seed: seed, student: student), lambda, epochs, readsTeacher: false, student);
     }
 }

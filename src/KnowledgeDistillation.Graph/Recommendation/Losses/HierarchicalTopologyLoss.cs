@@ -123,7 +123,7 @@ public sealed class HierarchicalTopologyLoss : Losses.DistillationLoss
         Tensor pT, pS;
         using (no_grad())
         {
-            var present = z.sum(0).gt(0).nonzero().reshape(-1);
+            var present = z.sum(dim: 0).gt(0).nonzero().reshape(-1);
             var weights = z.t();
             weights = weights / (weights.sum(1, keepdim: true) + 1e-10);
             pT = weights.matmul(teacher).index_select(0, present);
