@@ -147,7 +147,8 @@ public sealed class RelaxedRankingLoss : Losses.DistillationLoss
     // The epoch's lists, a pure function of (seed, epoch), cached on the device outside the step's dispose scope.
     private (Tensor Interesting, Tensor Uninteresting) ListsOn(int epoch, Device device)
     {
-        if (_cachedEpoch != epoch || _interesting is null || _uninteresting is null || _interesting.device != device)
+        if (_cachedEpoch != epoch || _interesting is null || _uninteresting is null
+            || _interesting.device_type != device.type || _interesting.device_index != device.index)
         {
             _interesting?.Dispose();
             _uninteresting?.Dispose();
