@@ -9,7 +9,8 @@ rounds=${2:-3}
 repeats=${3:-3}
 threads=${4:-1}
 groups=${5:-30}
-dotnet build samples/RecommenderDistillation -c Release -v q -nologo >/dev/null
+# RS_SKIP_BUILD=1 uses the existing build (e.g. while sample runs use its binaries).
+[[ -n ${RS_SKIP_BUILD:-} ]] || dotnet build samples/RecommenderDistillation -c Release -v q -nologo >/dev/null
 echo "threads: $threads; groups: $groups; load: $(uptime)"
 out=$(mktemp)
 for i in $(seq "$rounds"); do
