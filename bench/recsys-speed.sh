@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full-ranking evaluation and training epochs: TorchSharp (samples/RecommenderDistillation --bench) against the PyTorch 1.13
 # script bench/recsys_speed.py doing the same work, alternating ROUNDS times in one run; prints each median and the ratios.
-# usage: bench/recsys-speed.sh [RATINGS_CSV] [ROUNDS=3] [REPEATS=3] [THREADS=1] [GROUPS=30]
+# usage: bench/recsys-speed.sh [RATINGS_CSV] [ROUNDS=3] [REPEATS=3] [THREADS=1] [GROUPS=30] (GROUPS=0 skips the HTD epoch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/recsys/ml-latest-small/ratings.csv}
@@ -23,8 +23,10 @@ python3 - "$out" <<'PY'
 import re, statistics, sys
 rows = [l for l in open(sys.argv[1]) if l.startswith("RESULT")]
 def med(kind, key):
-    return statistics.median(float(re.search(key + r"=([\d.]+)", l).group(1)) for l in rows if l.split()[1] == kind)
+    return statistics.median(float(re.search(key + r"=([\d.]+|nan|NaN)", l).group(1)) for l in rows if l.split()[1] == kind)
 for key in ("eval_s", "bpr_epoch_s", "htd_epoch_s"):
     ts, pt = med("torchsharp", key), med("pytorch", key)
+    if ts != ts:
+        continue
     print(f"SUMMARY {key}: torchsharp {ts:.3f}s, pytorch {pt:.3f}s, torchsharp/pytorch time ratio {ts/pt:.2f}")
 PY

@@ -52,8 +52,8 @@ internal static class Bench
             d.Fit(data);
         });
         using var student = new BprMf(split.UserCount, split.ItemCount, studentDim);
-        using var experts = new DistillationExperts(studentDim, settings.TeacherDim, settings.Groups);
-        var htd = Median(() =>
+        using var experts = new DistillationExperts(studentDim, settings.TeacherDim, Math.Max(1, settings.Groups));
+        var htd = settings.Groups == 0 ? double.NaN : Median(() =>
         {
             var participants = new IDistillationModel[] { RecommenderParticipant.Student(student), RecommenderParticipant.Teacher(teacher) };
             using var d = new Distiller(participants, Recipes.Htd(experts, settings.Epochs, settings.Lambda), options);

@@ -22,7 +22,7 @@ internal sealed record Settings
           --lr X                 Adam learning rate [0.001 as the paper; the sample's default 0.005 fits the short runs]
           --weight-decay X       [0.001]
           --batch N              [1024]
-          --groups K             HTD/DE experts per entity type [30]
+          --groups K             HTD/DE experts per entity type; with --bench, 0 skips the HTD epoch [30]
           --lambda X             FTD/HTD/DE weight [0.001]
           --rrd-lambda X         RRD weight [0.01]
           --threads N            TorchSharp threads [1]
