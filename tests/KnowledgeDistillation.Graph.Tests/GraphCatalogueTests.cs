@@ -5,6 +5,7 @@ using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.Graphs;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
+using KnowledgeDistillation.Graph.Recommendation;
 using KnowledgeDistillation.Losses;
 using Xunit;
 using static TorchSharp.torch;
@@ -54,8 +55,41 @@ public sealed class GraphCatalogueTests
             }
         }
 
-        Declared(typeof(GraphLosses)).Should().BeSubsetOf(losses.Select(l => l.Factory), "a new graph loss factory must be added to this test");
-        Declared(typeof(GraphRecipes)).Should().BeSubsetOf(recipes.Select(r => r.Factory), "a new graph recipe must be added to this test");
+        // Recommender terms read int64 (user, positive, negative) triples and embedding tables.
+        using var experts = new DistillationExperts(3, 5, 2);
+        var split = InteractionSplit.FromLists(8, new[] { new[] { 0, 1 }, new[] { 2 }, new[] { 3, 4 } }, new[] { new[] { 5 }, new[] { 6 }, new[] { 7 } });
+        var ranking = TeacherRanking.FromLists(new[] { new[] { 2, 3 }, new[] { 0, 1 }, new[] { 0, 1 } }, split);
+        var recommenderLosses = new (string Factory, IDistillationLoss Loss)[]
+        {
+            ("Bpr", Loss.Bpr()),
+            ("Ftd", Loss.Ftd()),
+            ("Htd", Loss.Htd(experts, new GumbelAnnealing(5))),
+            ("De", Loss.De(experts, new GumbelAnnealing(5))),
+            ("Rrd", Loss.Rrd(ranking, interesting: 2, uninteresting: 3)),
+        };
+        var recommenderRecipes = new (string Factory, DistillationRecipe Recipe)[]
+        {
+            ("Bpr", Recipes.Bpr()),
+            ("Ftd", Recipes.Ftd()),
+            ("Htd", Recipes.Htd(experts, 5)),
+            ("De", Recipes.De(experts, 5)),
+            ("Rrd", Recipes.Rrd(ranking, interesting: 2, uninteresting: 3)),
+        };
+        foreach (var (factory, loss) in recommenderLosses)
+        {
+            CheckParts(factory, loss, RecommenderContext("distill"));
+        }
+        foreach (var (factory, recipe) in recommenderRecipes)
+        {
+            Word.IsMatch(recipe.Name).Should().BeTrue($"recipe name '{recipe.Name}' of {factory}");
+            foreach (var stage in recipe.Stages)
+            {
+                CheckParts($"{factory} stage '{stage.Name}'", stage.Loss, RecommenderContext(stage.Name));
+            }
+        }
+
+        Declared(typeof(GraphLosses)).Should().BeSubsetOf(losses.Concat(recommenderLosses).Select(l => l.Factory), "a new graph loss factory must be added to this test");
+        Declared(typeof(GraphRecipes)).Should().BeSubsetOf(recipes.Concat(recommenderRecipes).Select(r => r.Factory), "a new graph recipe must be added to this test");
         recipes.Single(r => r.Factory == "DualDE").Recipe.Stages.Select(s => s.Name).Should().Equal(DualDE.Stage1, DualDE.Stage2);
     }
 
@@ -74,6 +108,20 @@ public sealed class GraphCatalogueTests
         var outputs = new Dictionary<string, ModelOutput> { ["student"] = Output(), ["teacher"] = Output() };
         var extras = new Dictionary<string, Tensor> { [GraphBatchSource.TrainMask] = tensor(new[] { true, true, false, false, true, false }) };
         var batch = new Batch(zeros(6, 1), tensor(new long[] { 0, 1, 2, 0, 1, 2 }), arange(6, ScalarType.Int64), extras);
+        return new DistillationContext(batch, outputs, stage);
+    }
+
+    /// <summary>Student (d = 3) and teacher (d = 5) tables of 3 users and 8 items; a batch of 4 triples.</summary>
+    private static DistillationContext RecommenderContext(string stage)
+    {
+        ModelOutput Output(int d) => new(null, new Dictionary<string, Tensor>
+        {
+            [RecommenderParticipant.Users] = randn(3, d),
+            [RecommenderParticipant.Items] = randn(8, d),
+        });
+
+        var outputs = new Dictionary<string, ModelOutput> { ["student"] = Output(3), ["teacher"] = Output(5) };
+        var batch = new Batch(tensor(new long[] { 0, 0, 5, 1, 2, 7, 2, 3, 6, 2, 4, 0 }, new long[] { 4, 3 }), null, arange(4, ScalarType.Int64));
         return new DistillationContext(batch, outputs, stage);
     }
 
