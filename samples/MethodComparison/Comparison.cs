@@ -58,15 +58,16 @@ internal sealed class Comparison(ComparisonSettings settings, IReadOnlyList<stri
     {
         var records = new List<TeacherRecord>();
         var prepare = new Teachers(settings, data, loggers);
-        using (var teacher = Networks.Teacher(settings))
-        {
-            records.Add(prepare.Prepare(teacher, settings.TeacherFile, "teacher", 1000, ct));
-        }
-
+        // The second teacher first: it is the cheaper one, so a --teachers-only run can be split across processes.
         if (settings.Methods.Contains("multi-teacher") || File.Exists(settings.SecondTeacherFile))
         {
-            using var second = Networks.Assistant(settings);
-            records.Add(prepare.Prepare(second, settings.SecondTeacherFile, "teacher2", 1001, ct));
+            using var second = Networks.SecondTeacher(settings);
+            records.Add(prepare.PrepareSecond(second, ct));
+        }
+
+        using (var teacher = Networks.Teacher(settings))
+        {
+            records.Insert(0, prepare.PrepareMain(teacher, ct));
         }
 
         Report.WriteJson(Path.Combine(settings.OutputDirectory, "teachers.json"), records);

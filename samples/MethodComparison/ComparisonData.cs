@@ -14,10 +14,11 @@ namespace MethodComparison;
 internal sealed class ComparisonData : IDisposable
 {
     private readonly List<IDisposable> _owned = new();
+    private Dictionary<long, TensorDataset>? _teacherSets;
     private readonly Func<int, IBatchSource> _studentTrain;
-    private readonly Func<int, IBatchSource> _teacherTrain;
+    private readonly Func<int, int?, IBatchSource> _teacherTrain;
 
-    private ComparisonData(Func<int, IBatchSource> studentTrain, long studentCount, Func<int, IBatchSource> teacherTrain, IBatchSource? validation, IBatchSource test)
+    private ComparisonData(Func<int, IBatchSource> studentTrain, long studentCount, Func<int, int?, IBatchSource> teacherTrain, IBatchSource? validation, IBatchSource test)
     {
         _studentTrain = studentTrain;
         StudentTrainCount = studentCount;
@@ -42,8 +43,8 @@ internal sealed class ComparisonData : IDisposable
     /// <summary>The students' training batches for a seed (the seed fixes the order, identical across methods).</summary>
     public IBatchSource StudentTrain(int seed) => _studentTrain(seed);
 
-    /// <summary>The teacher's training batches.</summary>
-    public IBatchSource TeacherTrain(int seed) => _teacherTrain(seed);
+    /// <summary>A teacher's training batches: the first <paramref name="limit"/> training images (null: all).</summary>
+    public IBatchSource TeacherTrain(int seed, int? limit) => _teacherTrain(seed, limit);
 
     public static ComparisonData Load(ComparisonSettings s, ILogger logger, CancellationToken ct) => s.Preset switch
     {
@@ -63,6 +64,22 @@ internal sealed class ComparisonData : IDisposable
         }
 
         var students = limit < train.Count ? train.Take(limit) : null;
+        var teacherSets = new Dictionary<long, TensorDataset>();
+        IBatchSource TeacherTrain(int seed, int? teacherLimit)
+        {
+            if (teacherLimit is not { } n || n >= train.Count)
+            {
+                return new DataLoader(train, s.BatchSize, seed: seed);
+            }
+
+            if (!teacherSets.TryGetValue(n, out var subset))
+            {
+                subset = train.Take(n);
+                teacherSets[n] = subset;
+            }
+
+            return new DataLoader(subset, s.BatchSize, seed: seed);
+        }
         var studentSet = students ?? train;
         TensorDataset? validation = null;
         if (s.ValidationCount > 0)
@@ -74,7 +91,7 @@ internal sealed class ComparisonData : IDisposable
         var result = new ComparisonData(
             seed => new DataLoader(studentSet, s.BatchSize, seed: seed),
             studentSet.Count,
-            seed => new DataLoader(train, s.BatchSize, seed: seed),
+            TeacherTrain,
             validation is null ? null : new DataLoader(validation, 1000, shuffle: false),
             new DataLoader(data.Test, 1000, shuffle: false)) { StudentTensorSet = studentSet };
         result._owned.Add(data);
@@ -87,6 +104,8 @@ internal sealed class ComparisonData : IDisposable
         {
             result._owned.Add(validation);
         }
+
+        result._teacherSets = teacherSets;
 
         return result;
     }
@@ -104,14 +123,14 @@ internal sealed class ComparisonData : IDisposable
             return new DataPipeline(cifar.Train, options, logger);
         }
 
-        var result = new ComparisonData(Augmented, cifar.Train.Count, Augmented, null, new DataLoader(test, 1000, shuffle: false)) { Augmented = true };
+        var result = new ComparisonData(Augmented, cifar.Train.Count, (seed, _) => Augmented(seed), null, new DataLoader(test, 1000, shuffle: false)) { Augmented = true };
         result._owned.Add(test);
         return result;
     }
 
     public void Dispose()
     {
-        foreach (var item in _owned)
+        foreach (var item in _owned.Concat(_teacherSets?.Values ?? Enumerable.Empty<TensorDataset>()))
         {
             item.Dispose();
         }

@@ -41,12 +41,21 @@ internal sealed record ComparisonSettings
     public int InputChannels { get; init; } = 1;
 
     /// <summary>Width multiplier of the resnet32x4 / resnet8x4 pair (1 = RepDistiller's widths).</summary>
-    public double WidthScale { get; init; } = 0.25;
+    public double WidthScale { get; init; } = 0.125;
 
-    public int TeacherEpochs { get; init; } = 2;
+    public int TeacherEpochs { get; init; } = 1;
+
+    /// <summary>The teacher trains on the first N training images (quick runs); null = all.</summary>
+    public int? TeacherTrainLimit { get; init; }
+
+    /// <summary>The multi-teacher run's second teacher trains on the first N training images; null = all.</summary>
+    public int? SecondTeacherTrainLimit { get; init; }
+
+    /// <summary>Epochs of the second teacher.</summary>
+    public int SecondTeacherEpochs { get; init; } = 1;
 
     /// <summary>Epochs of the distillation stage, the same for every method (the budget).</summary>
-    public int StudentEpochs { get; init; } = 10;
+    public int StudentEpochs { get; init; } = 6;
 
     /// <summary>Students train on the first N training images (the few-labels regime); null = all.</summary>
     public int? StudentTrainLimit { get; init; } = 5000;
@@ -85,7 +94,7 @@ internal sealed record ComparisonSettings
 
     public string TeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher-resnet32x4-w{WidthScale}-c{Classes}-e{TeacherEpochs}.bin"));
 
-    public string SecondTeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher2-resnet20x4-w{WidthScale}-c{Classes}-e{TeacherEpochs}.bin"));
+    public string SecondTeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher2-{(Preset == Preset.FashionMnist ? "smallcnn" : $"resnet20x4-w{WidthScale}")}-c{Classes}-e{SecondTeacherEpochs}-n{SecondTeacherTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}.bin"));
 
     public string RunsDirectory => Path.Combine(OutputDirectory, "runs");
 
@@ -105,6 +114,7 @@ internal sealed record ComparisonSettings
         InputChannels = 3,
         WidthScale = 1.0,
         TeacherEpochs = 240,
+        SecondTeacherEpochs = 240,
         StudentEpochs = 240,
         StudentTrainLimit = null,
         ValidationCount = 0,

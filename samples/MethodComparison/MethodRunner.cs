@@ -6,6 +6,7 @@ using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Models;
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MethodComparison;
@@ -24,9 +25,9 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
         var loadStart = Machine.LoadAverage();
         var device = new Device(settings.Device);
         using var teacherNet = Networks.Teacher(settings);
-        new Teachers(settings, data, loggers).Prepare(teacherNet, settings.TeacherFile, "teacher", 1000, ct);
+        new Teachers(settings, data, loggers).PrepareMain(teacherNet, ct, evaluate: false);
         teacherNet.eval();
-        ResNetCifar? secondNet = null;
+        nn.Module<Tensor, Tensor>? secondNet = null;
         try
         {
             using var plainTeacher = Teacher.FromModule(teacherNet, "teacher");
@@ -36,8 +37,8 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
             IDistillationModel teacher = cached is null ? plainTeacher : cached;
             IDistillationModel SecondTeacher()
             {
-                secondNet = Networks.Assistant(settings);
-                new Teachers(settings, data, loggers).Prepare(secondNet, settings.SecondTeacherFile, "teacher2", 1001, ct);
+                secondNet = Networks.SecondTeacher(settings);
+                new Teachers(settings, data, loggers).PrepareSecond(secondNet, ct, evaluate: false);
                 secondNet.eval();
                 var plain = Teacher.FromModule(secondNet, "teacher2");
                 return data.Augmented ? plain : plain.WithOutputCache(data.StudentTrainCount);
@@ -57,22 +58,22 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
     private MethodRun Fit(string method, int seed, MethodSetup setup, Device device, double? loadStart, CancellationToken ct)
     {
         var student = setup.Participants.Single(p => p.Name == "student");
-        var evaluator = new EpochEvaluator(student, data.Validation, data.Test, device, ct);
+        using var evaluator = new EpochEvaluator(student, setup.FinalStage, data.Validation, data.Test, device, ct);
         using var distiller = new Distiller(setup.Participants, setup.Recipe, Teachers.Options(settings, settings.StudentEpochs, seed), loggers.CreateLogger<Distiller>());
         distiller.Callbacks.Add(evaluator);
         _logger.LogInformation("{Method} seed {Seed}: {Recipe}", method, seed, setup.Recipe);
         var fit = distiller.Fit(data.StudentTrain(seed), null, ct);
 
-        var final = evaluator.Points.Where(p => p.Stage == setup.FinalStage).ToArray();
-        var best = Summary.BestEpochIndex(final);
+        var trainSeconds = fit.WallTime.TotalSeconds - evaluator.Seconds;
+        var (last, best, bestIndex) = evaluator.Finish();
         var run = new MethodRun
         {
             Method = method,
             Seed = seed,
-            LastAccuracy = final[^1].TestAccuracy,
-            BestValidationEpochAccuracy = final[best].TestAccuracy,
-            BestEpoch = final[best].Epoch,
-            TrainSeconds = fit.WallTime.TotalSeconds - evaluator.Seconds,
+            LastAccuracy = last,
+            BestValidationEpochAccuracy = best,
+            BestEpoch = evaluator.Points[bestIndex].Epoch,
+            TrainSeconds = trainSeconds,
             PeakMemoryMiB = Machine.PeakResidentMiB(),
             BankUpdateSeconds = setup.BankTimer?.Seconds,
             Steps = fit.History.Sum(h => (long)h.Steps),
@@ -88,10 +89,18 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
         return run;
     }
 
-    /// <summary>Evaluates the student on the validation and the test images after every epoch, timing those passes.</summary>
-    private sealed class EpochEvaluator(IDistillationModel student, IBatchSource? validation, IBatchSource test, Device device, CancellationToken ct) : IDistillationCallback
+    /// <summary>
+    /// After every epoch of the final stage: the validation accuracy, and a copy of the student's weights when it is the
+    /// best so far (the test images are then evaluated twice per run, at the best-validation epoch and at the last).
+    /// Without a validation split the test images are evaluated every epoch and the best is chosen on them (the papers).
+    /// All these passes are timed and left out of the training time.
+    /// </summary>
+    private sealed class EpochEvaluator(IDistillationModel student, string finalStage, IBatchSource? validation, IBatchSource test, Device device, CancellationToken ct)
+        : IDistillationCallback, IDisposable
     {
         private readonly Stopwatch _clock = new();
+        private Dictionary<string, Tensor>? _best;
+        private double _bestScore = double.NegativeInfinity;
 
         public List<EpochPoint> Points { get; } = new();
 
@@ -99,11 +108,69 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
 
         public void OnEpochEnd(EpochRecord record, TrainingControl control)
         {
+            if (record.Stage != finalStage)
+            {
+                return;
+            }
+
             _clock.Start();
             double? validationAccuracy = validation is null ? null : Evaluation.Run(student, validation, device, cancellationToken: ct)["accuracy"];
-            var testAccuracy = Evaluation.Run(student, test, device, cancellationToken: ct)["accuracy"];
+            var testAccuracy = validation is null ? Evaluation.Run(student, test, device, cancellationToken: ct)["accuracy"] : double.NaN;
+            var score = validationAccuracy ?? testAccuracy;
+            if (score > _bestScore)
+            {
+                _bestScore = score;
+                DisposeBest();
+                using (no_grad())
+                {
+                    _best = student.Module.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
+                }
+            }
+
             _clock.Stop();
             Points.Add(new EpochPoint(record.Stage, record.Epoch, validationAccuracy, testAccuracy, record.Loss));
+        }
+
+        /// <summary>Test accuracy now (the last epoch) and of the best-validation weights (loaded into the student afterwards).</summary>
+        public (double Last, double Best, int BestIndex) Finish()
+        {
+            _clock.Start();
+            var last = Evaluation.Run(student, test, device, cancellationToken: ct)["accuracy"];
+            var bestIndex = Summary.BestEpochIndex(Points.Select(p => p with { TestAccuracy = double.IsNaN(p.TestAccuracy) ? 0 : p.TestAccuracy }).ToArray());
+            double best;
+            if (validation is null)
+            {
+                best = Points[bestIndex].TestAccuracy;
+            }
+            else
+            {
+                using (no_grad())
+                {
+                    foreach (var (name, value) in student.Module.state_dict())
+                    {
+                        value.copy_(_best![name]);
+                    }
+                }
+
+                best = Evaluation.Run(student, test, device, cancellationToken: ct)["accuracy"];
+                Points[bestIndex] = Points[bestIndex] with { TestAccuracy = best };
+            }
+
+            Points[^1] = Points[^1] with { TestAccuracy = last };
+            _clock.Stop();
+            return (last, best, bestIndex);
+        }
+
+        public void Dispose() => DisposeBest();
+
+        private void DisposeBest()
+        {
+            foreach (var tensor in _best?.Values ?? Enumerable.Empty<Tensor>())
+            {
+                tensor.Dispose();
+            }
+
+            _best = null;
         }
     }
 }

@@ -18,6 +18,7 @@ var threads = new Option<int?>("--threads") { Description = "libtorch threads pe
 var device = new Option<string?>("--device") { Description = "cpu or cuda (default: cpu for fashion-mnist, cuda for cifar100-paper)." };
 var studentEpochs = new Option<int?>("--student-epochs") { Description = "Epochs of every method's distillation stage (default 10; paper 240)." };
 var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default 2; paper 240)." };
+var teacherTrainLimit = new Option<int?>("--teacher-train-limit") { Description = "The teacher trains on the first N training images (quick runs; default all)." };
 var initEpochs = new Option<int?>("--init-epochs") { Description = "Initialisation-stage epochs of FitNets (two-stage), AB, FSP, FT (default: RepDistiller's 30 of 240 scaled to the student epochs)." };
 var warmupEpochs = new Option<int?>("--warmup-epochs") { Description = "DKD / ReviewKD warm-up epochs (default: mdistiller's 20 of 240 scaled to the student epochs)." };
 var trainLimit = new Option<int?>("--student-train-limit") { Description = "Students train on the first N training images (fashion-mnist default 5000; 0 = all)." };
@@ -30,13 +31,15 @@ var stepTime = new Option<bool>("--step-time") { Description = "Step-time mode: 
 var stepSteps = new Option<int>("--step-time-steps") { Description = "Step-time mode: steps per method and round.", DefaultValueFactory = _ => 20 };
 var stepRounds = new Option<int>("--step-time-rounds") { Description = "Step-time mode: rounds (the first warms up).", DefaultValueFactory = _ => 4 };
 var aggregate = new Option<bool>("--aggregate") { Description = "Only aggregate the runs already under <output>/runs (and step-time.json) into the summary and plot." };
+var teachersOnly = new Option<bool>("--teachers-only") { Description = "Only train (or load) the teachers the methods need, record their accuracy, and stop." };
+var teacher2TrainLimit = new Option<int?>("--teacher2-train-limit") { Description = "The multi-teacher run's second teacher (resnet20x4) trains on the first N training images (fashion-mnist default 10000; 0 = all)." };
 var child = new Option<string?>("--child") { Description = "Internal: run this one method (with --child-seed) and write its result file.", Hidden = true };
 var childSeed = new Option<int>("--child-seed") { Description = "Internal: the child's seed.", Hidden = true };
 
 var root = new RootCommand("Compares the library's distillation methods on one pair, data set and budget (issue 14)")
 {
-    preset, data, output, methods, seeds, parallel, threads, device, studentEpochs, teacherEpochs, initEpochs, warmupEpochs, trainLimit, validation,
-    widthScale, crdNegatives, inProcess, retrain, stepTime, stepSteps, stepRounds, aggregate, child, childSeed,
+    preset, data, output, methods, seeds, parallel, threads, device, studentEpochs, teacherEpochs, teacherTrainLimit, initEpochs, warmupEpochs, trainLimit, validation,
+    widthScale, crdNegatives, inProcess, retrain, stepTime, stepSteps, stepRounds, aggregate, teachersOnly, teacher2TrainLimit, child, childSeed,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -56,6 +59,8 @@ root.SetAction(async (parse, cancellationToken) =>
         Device = parse.GetValue(device) ?? basis.Device,
         StudentEpochs = epochs,
         TeacherEpochs = parse.GetValue(teacherEpochs) ?? basis.TeacherEpochs,
+        TeacherTrainLimit = parse.GetValue(teacherTrainLimit),
+        SecondTeacherTrainLimit = parse.GetValue(teacher2TrainLimit) is { } t2 ? (t2 > 0 ? t2 : null) : basis.SecondTeacherTrainLimit,
         InitEpochs = parse.GetValue(initEpochs) ?? scaledInit,
         WarmupEpochs = parse.GetValue(warmupEpochs) ?? scaledWarmup,
         StudentTrainLimit = limit is null ? basis.StudentTrainLimit : limit > 0 ? limit : null,
@@ -88,6 +93,12 @@ root.SetAction(async (parse, cancellationToken) =>
         var seed = parse.GetValue(childSeed);
         var run = new MethodRunner(settings, dataset, loggers).Run(method, seed, cancellationToken);
         Report.WriteRun(Report.RunFile(settings, method, seed), run);
+        return 0;
+    }
+
+    if (parse.GetValue(teachersOnly))
+    {
+        new Comparison(settings, args, loggers).PrepareTeachers(dataset, cancellationToken);
         return 0;
     }
 

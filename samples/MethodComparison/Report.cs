@@ -7,7 +7,7 @@ namespace MethodComparison;
 /// <summary>Raw per-seed files, the aggregated table and the plot.</summary>
 internal static class Report
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static string RunFile(ComparisonSettings s, string method, int seed) =>
         Path.Combine(s.RunsDirectory, string.Create(CultureInfo.InvariantCulture, $"{method}-seed{seed}.json"));
@@ -20,7 +20,7 @@ internal static class Report
     }
 
     public static MethodRun ReadRun(string file) =>
-        JsonSerializer.Deserialize<MethodRun>(File.ReadAllText(file)) ?? throw new InvalidDataException($"'{file}' holds no run.");
+        JsonSerializer.Deserialize<MethodRun>(File.ReadAllText(file), Json) ?? throw new InvalidDataException($"'{file}' holds no run.");
 
     /// <summary>Every run under <c>runs/</c> (segments run separately land there too).</summary>
     public static IReadOnlyList<MethodRun> ReadRuns(ComparisonSettings s) =>
@@ -34,7 +34,7 @@ internal static class Report
         File.WriteAllText(file, JsonSerializer.Serialize(value, Json));
     }
 
-    public static T? ReadJson<T>(string file) => File.Exists(file) ? JsonSerializer.Deserialize<T>(File.ReadAllText(file)) : default;
+    public static T? ReadJson<T>(string file) => File.Exists(file) ? JsonSerializer.Deserialize<T>(File.ReadAllText(file), Json) : default;
 
     /// <summary>Writes summary.md / summary.csv / runs.csv / epochs.csv and the plot; returns the markdown table.</summary>
     public static string WriteSummary(ComparisonSettings s, IReadOnlyList<MethodRun> runs, IReadOnlyList<TeacherRecord> teachers, IReadOnlyDictionary<string, double>? stepTimes)

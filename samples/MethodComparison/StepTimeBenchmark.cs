@@ -4,6 +4,7 @@ using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Models;
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MethodComparison;
@@ -24,12 +25,12 @@ internal sealed class StepTimeBenchmark(ComparisonSettings settings, ComparisonD
     public IReadOnlyList<StepTimeRound> Run(CancellationToken ct)
     {
         using var teacherNet = Networks.Teacher(settings);
-        new Teachers(settings, data, loggers).Prepare(teacherNet, settings.TeacherFile, "teacher", 1000, ct);
+        new Teachers(settings, data, loggers).PrepareMain(teacherNet, ct, evaluate: false);
         teacherNet.eval();
-        using var secondNet = settings.Methods.Contains("multi-teacher") ? Networks.Assistant(settings) : null;
+        using var secondNet = settings.Methods.Contains("multi-teacher") ? Networks.SecondTeacher(settings) : null;
         if (secondNet is not null)
         {
-            new Teachers(settings, data, loggers).Prepare(secondNet, settings.SecondTeacherFile, "teacher2", 1001, ct);
+            new Teachers(settings, data, loggers).PrepareSecond(secondNet, ct, evaluate: false);
             secondNet.eval();
         }
 
@@ -55,7 +56,7 @@ internal sealed class StepTimeBenchmark(ComparisonSettings settings, ComparisonD
         return rounds;
     }
 
-    private (double SecondsPerStep, double? BankSecondsPerStep) Time(string method, ResNetCifar teacherNet, ResNetCifar? secondNet, CancellationToken ct)
+    private (double SecondsPerStep, double? BankSecondsPerStep) Time(string method, ResNetCifar teacherNet, nn.Module<Tensor, Tensor>? secondNet, CancellationToken ct)
     {
         using var subset = new StepSubset(data, settings);
         using var teacher = Teacher.FromModule(teacherNet, "teacher");
