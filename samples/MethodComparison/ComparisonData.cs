@@ -69,7 +69,7 @@ internal sealed class ComparisonData : IDisposable
         {
             if (teacherLimit is not { } n || n >= train.Count)
             {
-                return new DataLoader(train, s.BatchSize, seed: seed);
+                return new DataLoader(train, s.TeacherBatchSize, seed: seed);
             }
 
             if (!teacherSets.TryGetValue(n, out var subset))
@@ -78,7 +78,7 @@ internal sealed class ComparisonData : IDisposable
                 teacherSets[n] = subset;
             }
 
-            return new DataLoader(subset, s.BatchSize, seed: seed);
+            return new DataLoader(subset, s.TeacherBatchSize, seed: seed);
         }
         var studentSet = students ?? train;
         TensorDataset? validation = null;
@@ -114,16 +114,16 @@ internal sealed class ComparisonData : IDisposable
     {
         var cifar = Cifar.Load(CifarVariant.Cifar100, new CifarOptions { Directory = s.DataDirectory, AllowDownload = s.DataDirectory is null }, logger, ct);
         var test = cifar.Test.ToTensorDataset(Cifar.Cifar100Mean, Cifar.Cifar100Std);
-        IBatchSource Augmented(int seed)
+        IBatchSource Augmented(int seed, int batchSize)
         {
-            var options = new DataPipelineOptions { BatchSize = s.BatchSize, Seed = seed, Shuffle = true };
+            var options = new DataPipelineOptions { BatchSize = batchSize, Seed = seed, Shuffle = true };
             options.Transforms.Add(new RandomCrop(32, 32, padding: 4));
             options.Transforms.Add(new RandomHorizontalFlip());
             options.Transforms.Add(new Normalize(Cifar.Cifar100Mean, Cifar.Cifar100Std));
             return new DataPipeline(cifar.Train, options, logger);
         }
 
-        var result = new ComparisonData(Augmented, cifar.Train.Count, (seed, _) => Augmented(seed), null, new DataLoader(test, 1000, shuffle: false)) { Augmented = true };
+        var result = new ComparisonData(seed => Augmented(seed, s.BatchSize), cifar.Train.Count, (seed, _) => Augmented(seed, s.TeacherBatchSize), null, new DataLoader(test, 1000, shuffle: false)) { Augmented = true };
         result._owned.Add(test);
         return result;
     }

@@ -46,22 +46,22 @@ internal sealed record ComparisonSettings
     public int TeacherEpochs { get; init; } = 1;
 
     /// <summary>The teacher trains on the first N training images (quick runs); null = all.</summary>
-    public int? TeacherTrainLimit { get; init; }
+    public int? TeacherTrainLimit { get; init; } = 20_000;
 
     /// <summary>The multi-teacher run's second teacher trains on the first N training images; null = all.</summary>
-    public int? SecondTeacherTrainLimit { get; init; }
+    public int? SecondTeacherTrainLimit { get; init; } = 10_000;
 
     /// <summary>Epochs of the second teacher.</summary>
     public int SecondTeacherEpochs { get; init; } = 1;
 
     /// <summary>Epochs of the distillation stage, the same for every method (the budget).</summary>
-    public int StudentEpochs { get; init; } = 6;
+    public int StudentEpochs { get; init; } = 8;
 
     /// <summary>Students train on the first N training images (the few-labels regime); null = all.</summary>
-    public int? StudentTrainLimit { get; init; } = 5000;
+    public int? StudentTrainLimit { get; init; } = 2000;
 
     /// <summary>Validation images, the last N of the training set (never in a student's training data); 0 = none (best epoch on test, as the papers report).</summary>
-    public int ValidationCount { get; init; } = 5000;
+    public int ValidationCount { get; init; } = 2000;
 
     /// <summary>Epochs of the initialisation stages (FitNets' hint stage, FSP, AB, FT's paraphraser): RepDistiller's 30 of 240, scaled to <see cref="StudentEpochs"/>.</summary>
     public int InitEpochs { get; init; } = 1;
@@ -78,6 +78,9 @@ internal sealed record ComparisonSettings
 
     public int BatchSize { get; init; } = 128;
 
+    /// <summary>The teachers' batch size (Fashion-MNIST: 32, more steps in the short teacher budget; paper: 64).</summary>
+    public int TeacherBatchSize { get; init; } = 32;
+
     /// <summary>Multi-step decay epochs (x0.1); empty = cosine.</summary>
     public IReadOnlyList<int> Milestones { get; init; } = Array.Empty<int>();
 
@@ -92,9 +95,9 @@ internal sealed record ComparisonSettings
     /// <summary>Step-time mode: rounds (round 0 warms up and is not used).</summary>
     public int StepTimeRounds { get; init; } = 4;
 
-    public string TeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher-resnet32x4-w{WidthScale}-c{Classes}-e{TeacherEpochs}.bin"));
+    public string TeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher-resnet32x4-w{WidthScale}-c{Classes}-e{TeacherEpochs}-b{TeacherBatchSize}-n{TeacherTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}.bin"));
 
-    public string SecondTeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher2-{(Preset == Preset.FashionMnist ? "smallcnn" : $"resnet20x4-w{WidthScale}")}-c{Classes}-e{SecondTeacherEpochs}-n{SecondTeacherTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}.bin"));
+    public string SecondTeacherFile => Path.Combine(OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"teacher2-resnet20x4-w{WidthScale}-c{Classes}-e{SecondTeacherEpochs}-b{TeacherBatchSize}-n{SecondTeacherTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}.bin"));
 
     public string RunsDirectory => Path.Combine(OutputDirectory, "runs");
 
@@ -114,6 +117,8 @@ internal sealed record ComparisonSettings
         InputChannels = 3,
         WidthScale = 1.0,
         TeacherEpochs = 240,
+        TeacherTrainLimit = null,
+        SecondTeacherTrainLimit = null,
         SecondTeacherEpochs = 240,
         StudentEpochs = 240,
         StudentTrainLimit = null,
@@ -124,6 +129,7 @@ internal sealed record ComparisonSettings
         LearningRate = 0.05,
         Nesterov = false,
         BatchSize = 64,
+        TeacherBatchSize = 64,
         Milestones = new[] { 150, 180, 210 },
         Augment = true,
         Device = "cuda",

@@ -16,14 +16,14 @@ var seeds = new Option<int[]>("--seeds") { Description = "Seeds (default 0 1 2).
 var parallel = new Option<int>("--parallel") { Description = "Child processes side by side.", DefaultValueFactory = _ => 1 };
 var threads = new Option<int?>("--threads") { Description = "libtorch threads per process (default: 1 for fashion-mnist, 4 for cifar100-paper)." };
 var device = new Option<string?>("--device") { Description = "cpu or cuda (default: cpu for fashion-mnist, cuda for cifar100-paper)." };
-var studentEpochs = new Option<int?>("--student-epochs") { Description = "Epochs of every method's distillation stage (default 10; paper 240)." };
-var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default 2; paper 240)." };
-var teacherTrainLimit = new Option<int?>("--teacher-train-limit") { Description = "The teacher trains on the first N training images (quick runs; default all)." };
+var studentEpochs = new Option<int?>("--student-epochs") { Description = "Epochs of every method's distillation stage (fashion-mnist default 8; paper 240)." };
+var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (fashion-mnist default 1; paper 240)." };
+var teacherTrainLimit = new Option<int?>("--teacher-train-limit") { Description = "The teacher trains on the first N training images (fashion-mnist default 20000; paper all; 0 = all)." };
 var initEpochs = new Option<int?>("--init-epochs") { Description = "Initialisation-stage epochs of FitNets (two-stage), AB, FSP, FT (default: RepDistiller's 30 of 240 scaled to the student epochs)." };
 var warmupEpochs = new Option<int?>("--warmup-epochs") { Description = "DKD / ReviewKD warm-up epochs (default: mdistiller's 20 of 240 scaled to the student epochs)." };
-var trainLimit = new Option<int?>("--student-train-limit") { Description = "Students train on the first N training images (fashion-mnist default 5000; 0 = all)." };
-var validation = new Option<int?>("--validation") { Description = "Validation images, the last N training images (fashion-mnist default 5000; 0 = none: best epoch on test, as the papers)." };
-var widthScale = new Option<double?>("--width-scale") { Description = "Width multiplier of the pair (fashion-mnist default 0.25; paper 1)." };
+var trainLimit = new Option<int?>("--student-train-limit") { Description = "Students train on the first N training images (fashion-mnist default 2000; 0 = all)." };
+var validation = new Option<int?>("--validation") { Description = "Validation images, the last N training images (fashion-mnist default 2000; 0 = none: best epoch on test, as the papers)." };
+var widthScale = new Option<double?>("--width-scale") { Description = "Width multiplier of the pair (fashion-mnist default 0.125; paper 1)." };
 var crdNegatives = new Option<int?>("--crd-negatives") { Description = "CRD negatives K (fashion-mnist default 1024; paper 16384)." };
 var inProcess = new Option<bool>("--in-process") { Description = "Run every method in this process (no child processes; peak memory is then not reported)." };
 var retrain = new Option<bool>("--retrain-teacher") { Description = "Train the teachers even if saved ones exist." };
@@ -59,7 +59,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Device = parse.GetValue(device) ?? basis.Device,
         StudentEpochs = epochs,
         TeacherEpochs = parse.GetValue(teacherEpochs) ?? basis.TeacherEpochs,
-        TeacherTrainLimit = parse.GetValue(teacherTrainLimit),
+        TeacherTrainLimit = parse.GetValue(teacherTrainLimit) is { } t1 ? (t1 > 0 ? t1 : null) : basis.TeacherTrainLimit,
         SecondTeacherTrainLimit = parse.GetValue(teacher2TrainLimit) is { } t2 ? (t2 > 0 ? t2 : null) : basis.SecondTeacherTrainLimit,
         InitEpochs = parse.GetValue(initEpochs) ?? scaledInit,
         WarmupEpochs = parse.GetValue(warmupEpochs) ?? scaledWarmup,
