@@ -183,6 +183,10 @@ public sealed class CatalogueTests
             (nameof(Loss.Crd), Own(Loss.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4))),
             (nameof(Loss.ReviewKD), Loss.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
             (nameof(Loss.VariationalInformation), Loss.VariationalInformation(new FeaturePair[] { Feature, Feature }, new[] { Own(new VidRegressor(8, 8)), Own(new VidRegressor(8, 8)) })),
+            (nameof(Loss.FactorTransfer), Loss.FactorTransfer(Feature, Autoencoder, Own(new FactorCoder(8, 4)))),
+            (nameof(Loss.FactorTransfer) + " RepDistiller", Loss.FactorTransfer(Feature, Autoencoder, Own(new FactorCoder(8, 4)), FactorTransferForm.SpatialAttention)),
+            (nameof(Loss.CorrelationCongruence), Loss.CorrelationCongruence(Feature, Own(new CorrelationEmbedding(32, 8)), Own(new CorrelationEmbedding(32, 8)))),
+            (nameof(Loss.CorrelationCongruence) + " RepDistiller", Loss.CorrelationCongruence(Feature, form: CorrelationCongruenceForm.RepDistiller)),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -206,6 +210,7 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.TeacherAssistant), KnowledgeDistillation.Losses.Recipes.TeacherAssistant(assistantEpochs: 1, assistant: "peer1")),
             (nameof(KnowledgeDistillation.Losses.Recipes.Crd), KnowledgeDistillation.Losses.Recipes.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4)),
             (nameof(KnowledgeDistillation.Losses.Recipes.ReviewKD), KnowledgeDistillation.Losses.Recipes.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.FactorTransfer), KnowledgeDistillation.Losses.Recipes.FactorTransfer(Feature, Autoencoder, Own(new FactorCoder(8, 4)), paraphraserEpochs: 1)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 

@@ -12,7 +12,8 @@ namespace KnowledgeDistillation.Losses;
 /// convolutions bias-free with stride 1 and padding 1 (the spatial size is kept), weights He-normal with fan-out
 /// (<c>N(0, √(2 / (9 · out)))</c>), BN weight 1 and bias 0. The layers are <c>layers.0</c> … <c>layers.9</c>, so the
 /// state-dict names match the official PyTorch module. Used as encoder and decoder of <see cref="FactorAutoencoder"/>
-/// and as the student-side encoders of <see cref="InheritanceExplorationLoss"/>.
+/// and as the student-side encoders of <see cref="InheritanceExplorationLoss"/> and FT's translator
+/// (<see cref="FactorTransferLoss"/>).
 /// </summary>
 public sealed class FactorCoder : Module<Tensor, Tensor>
 {

@@ -7,7 +7,8 @@ namespace KnowledgeDistillation.Losses;
 /// IE-KD's teacher autoencoder (Huang et al., CVPR 2021; official <c>auto_encoder</c>): an <c>encoder</c>
 /// <see cref="FactorCoder"/> (in → factor channels) that extracts compact "factors" from a teacher's feature map and a
 /// <c>decoder</c> <see cref="FactorCoder"/> (factor → in channels) that reconstructs the map. Trained with
-/// <see cref="FactorReconstructionLoss"/>, then frozen and used by <see cref="InheritanceExplorationLoss"/>.
+/// <see cref="FactorReconstructionLoss"/>, then frozen and used by <see cref="InheritanceExplorationLoss"/>. It is also FT's
+/// paraphraser (Kim et al., NeurIPS 2018; IE-KD's autoencoder derives from it), used frozen by <see cref="FactorTransferLoss"/>.
 /// <see cref="forward"/> returns the reconstruction; state-dict names match the official module
 /// (<c>encoder.layers.1.weight</c>, …).
 /// </summary>
