@@ -57,12 +57,12 @@ internal static class MethodCatalog
         ["fitnets-2stage"] = "Recipes.FitNets(stage2): hint stage (init epochs), then Hinton(4, 0.9) (the paper's two stages)",
         ["at"] = "CE + 1000 · AT(stage1, stage2, stage3, p 2)",
         ["sp"] = "CE + 3000 · SP(stage3)",
-        ["cc"] = "CE + 0.02 · CC(pool, embeddings 128, Gaussian RBF P 2, γ 0.4) (RepDistiller: CE weight 1 -b 0.02)",
+        ["cc"] = "CE + 0.02 · CC(pool, CorrelationEmbedding 128 unnormalised x2, RepDistiller form) (RepDistiller -a 0 -b 0.02)",
         ["vid"] = "CE + VID(stage1, stage2, stage3, VidRegressor each)",
         ["rkd"] = "CE + RKD(pool, distance 25, angle 50)",
         ["pkt"] = "CE + 30000 · PKT(pool)",
         ["ab"] = "AB stage (init epochs; stage1-3, margin 1), then CE (RepDistiller: init + -a 0 -b 0)",
-        ["ft"] = "paraphraser stage (init epochs, rate 0.5), then CE + 200 · FT(stage3) (RepDistiller)",
+        ["ft"] = "Recipes.FactorTransfer(stage3, paraphraser C_t -> C_t/2, translator; init epochs, SGD lr 0.01; SpatialAttention form): paraphraser stage, then CE + 200 · FT (RepDistiller)",
         ["fsp"] = "FSP stage (init epochs; stem, stage1, stage2, stage3), then CE (RepDistiller: init + -a 0 -b 0)",
         ["nst"] = "CE + 50 · NST(stage1, stage2, stage3)",
         ["crd"] = "Recipes.Crd(pool, CrdEmbedding 128 x2, K scaled): CE + 0.8 · CRD",
@@ -72,10 +72,10 @@ internal static class MethodCatalog
         ["kd-tschedule"] = "Loss.ScheduledHinton(TemperatureSchedule.Linear(8 -> 2), α 0.9)",
     };
 
-    /// <summary>The methods run when none are named: everything the library has (FT and CC once their terms exist).</summary>
+    /// <summary>The methods run when none are named: everything (the RepDistiller table's order, then the others).</summary>
     public static readonly string[] DefaultMethods =
     {
-        "alone", "kd", "dkd", "dist", "kd-ls", "fitnet", "fitnets-2stage", "at", "sp", "vid", "rkd", "pkt", "ab", "fsp", "nst", "crd", "reviewkd",
+        "alone", "kd", "dkd", "dist", "kd-ls", "fitnet", "fitnets-2stage", "at", "sp", "cc", "vid", "rkd", "pkt", "ab", "ft", "fsp", "nst", "crd", "reviewkd",
         "multi-teacher", "takd", "kd-tschedule",
     };
 
@@ -131,6 +131,25 @@ internal static class MethodCatalog
 
             case "at":
                 return new(pair, Recipes.Of("at", Loss.CrossEntropy() + (1000 * Loss.Of(Loss.AttentionTransfer(stages)))), owned);
+            case "cc":
+            {
+                var studentHead = Own(new CorrelationEmbedding(widths[2], 128, normalize: false));
+                var teacherHead = Own(new CorrelationEmbedding(teacherWidths[2], 128, normalize: false));
+                var term = Loss.CorrelationCongruence("pool", studentHead, teacherHead, CorrelationCongruenceForm.RepDistiller);
+                return new(pair, Recipes.Of("cc", Loss.CrossEntropy() + (0.02 * Loss.Of(term))), owned);
+            }
+
+            case "ft":
+            {
+                // RepDistiller: paraphraser rate 0.5 on the teacher's last stage, trained with MSE (SGD lr 0.01) in the init
+                // stage, then CE + 200 · FT with its attention-map factor.
+                var factors = (int)teacherWidths[2] / 2;
+                var paraphraser = Own(new FactorAutoencoder((int)teacherWidths[2], factors));
+                var translator = Own(new FactorCoder((int)widths[2], factors));
+                var paraphraserOptimizer = new OptimizerOptions { LearningRate = 0.01, Momentum = 0.9, WeightDecay = 5e-4, Nesterov = s.Nesterov };
+                return new(pair, Recipes.FactorTransfer("stage3", paraphraser, translator, s.InitEpochs, 200, FactorTransferForm.SpatialAttention, paraphraserOptimizer: paraphraserOptimizer), owned);
+            }
+
             case "sp":
                 return new(pair, Recipes.Of("sp", Loss.CrossEntropy() + (3000 * Loss.Of(Loss.SimilarityPreserving(new FeaturePair[] { "stage3" })))), owned);
             case "vid":
