@@ -58,8 +58,22 @@ internal sealed class Comparison(ComparisonSettings settings, IReadOnlyList<stri
     {
         var records = new List<TeacherRecord>();
         var prepare = new Teachers(settings, data, loggers);
+        var file = Path.Combine(settings.OutputDirectory, "teachers.json");
+        var known = settings.RetrainTeacher ? null : Report.ReadJson<List<TeacherRecord>>(file);
+        bool Known(string name, string teacherFile) =>
+            File.Exists(teacherFile) && known?.Any(r => r.Name == name && !double.IsNaN(r.TestAccuracy)) == true;
+
+        // A segment run into an output directory whose teachers are already recorded reuses the records (evaluating a
+        // teacher on the test set costs minutes on a loaded CPU).
+        var needSecond = settings.Methods.Contains("multi-teacher") || File.Exists(settings.SecondTeacherFile);
+        if (Known("teacher", settings.TeacherFile) && (!needSecond || Known("teacher2", settings.SecondTeacherFile)))
+        {
+            _logger.LogInformation("Teachers recorded in {File}", file);
+            return known!;
+        }
+
         // The second teacher first: it is the cheaper one, so a --teachers-only run can be split across processes.
-        if (settings.Methods.Contains("multi-teacher") || File.Exists(settings.SecondTeacherFile))
+        if (needSecond)
         {
             using var second = Networks.SecondTeacher(settings);
             records.Add(prepare.PrepareSecond(second, ct));
@@ -70,7 +84,7 @@ internal sealed class Comparison(ComparisonSettings settings, IReadOnlyList<stri
             records.Insert(0, prepare.PrepareMain(teacher, ct));
         }
 
-        Report.WriteJson(Path.Combine(settings.OutputDirectory, "teachers.json"), records);
+        Report.WriteJson(file, records);
         return records;
     }
 
