@@ -70,7 +70,11 @@ internal static class MethodCatalog
         ["multi-teacher"] = "Recipes.MultiTeacher(Loss.MultiTeacherKD(teacher, teacher2; Average, T 4), α 0.9)",
         ["takd"] = "Recipes.TeacherAssistant: resnet20x4 assistant (student epochs), then the student from it (Hinton 4, 0.9)",
         ["kd-tschedule"] = "Loss.ScheduledHinton(TemperatureSchedule.Linear(8 -> 2), α 0.9)",
+        ["kd-a0.5"] = "Recipes.Hinton(T 4, α 0.5): 0.5 CE + 0.5 KD (a sensitivity check, not in the default list)",
     };
+
+    /// <summary>Variants run only when named (sensitivity checks of the investigation in docs/benchmarks.md).</summary>
+    public static readonly string[] ExtraMethods = { "kd-a0.5" };
 
     /// <summary>The methods run when none are named: everything (the RepDistiller table's order, then the others).</summary>
     public static readonly string[] DefaultMethods =
@@ -82,7 +86,7 @@ internal static class MethodCatalog
     /// <summary>All names <see cref="Create"/> accepts.</summary>
     public static IReadOnlyCollection<string> Names => Descriptions.Keys.Where(n => Supported(n)).ToArray();
 
-    public static bool Supported(string method) => DefaultMethods.Contains(method);
+    public static bool Supported(string method) => DefaultMethods.Contains(method) || ExtraMethods.Contains(method);
 
     /// <summary>Builds a method's participants and recipe.</summary>
     /// <exception cref="ArgumentException">An unknown method.</exception>
@@ -111,6 +115,8 @@ internal static class MethodCatalog
                 return new(new IDistillationModel[] { student }, Recipes.Of("ce", Loss.CrossEntropy()), owned);
             case "kd":
                 return new(pair, Recipes.Hinton(4, 0.9), owned);
+            case "kd-a0.5":
+                return new(pair, Recipes.Hinton(4, 0.5), owned);
             case "dkd":
                 return new(pair, Recipes.Dkd(1, 8, 4, s.WarmupEpochs), owned);
             case "dist":

@@ -39,7 +39,7 @@ internal static class Report
     /// <summary>Writes summary.md / summary.csv / runs.csv / epochs.csv and the plot; returns the markdown table.</summary>
     public static string WriteSummary(ComparisonSettings s, IReadOnlyList<MethodRun> runs, IReadOnlyList<TeacherRecord> teachers, IReadOnlyDictionary<string, double>? stepTimes)
     {
-        var order = MethodCatalog.DefaultMethods;
+        var order = MethodCatalog.DefaultMethods.Concat(MethodCatalog.ExtraMethods).ToArray();
         var rows = Summary.Rows(runs, order, stepTimes);
         var table = Summary.MarkdownTable(rows);
         var text = new StringBuilder();
