@@ -6,7 +6,8 @@ BertForSequenceClassification (token + position + segment embeddings, LayerNorm,
 with an additive padding mask, exact GELU feed-forward, pooler, classifier), trained one step at a time with AdamW on the
 same synthetic batch layout; prints the median step time of `steps` timed steps after 5 warm-up steps.
 
-Usage: pytorch_bert_step.py <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads>
+Usage: pytorch_bert_step.py <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads> [--breakdown]
+(--breakdown also prints the median forward, backward and optimiser-step times.)
 """
 import math
 import sys
@@ -66,17 +67,27 @@ def main():
     ids[:, 0] = 2
     ids[: batch // 2, tokens * 3 // 4:] = 0
     labels = torch.randint(0, 2, (batch,))
-    times = []
+    breakdown = len(sys.argv) > 9 and sys.argv[9] == "--breakdown"
+    times, fwd, bwd, stp = [], [], [], []
     for i in range(steps + 5):
         start = time.perf_counter()
         opt.zero_grad()
         loss = F.cross_entropy(model(ids), labels)
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         opt.step()
+        t3 = time.perf_counter()
         if i >= 5:
-            times.append((time.perf_counter() - start) * 1000)
+            times.append((t3 - start) * 1000)
+            fwd.append((t1 - start) * 1000)
+            bwd.append((t2 - t1) * 1000)
+            stp.append((t3 - t2) * 1000)
     times.sort()
     print("pytorch layers=%d median_ms=%.2f" % (layers, times[len(times) // 2]))
+    if breakdown:
+        med = lambda x: sorted(x)[len(x) // 2]
+        print("pytorch layers=%d forward_ms=%.2f backward_ms=%.2f step_ms=%.2f" % (layers, med(fwd), med(bwd), med(stp)))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 
 // One training step (forward, cross-entropy, backward, AdamW step) of the SST-2 sample's BERT-style models, timed the
 // same way as bench/pytorch_bert_step.py: warm-up steps, then the median of timed steps, in milliseconds.
-// Usage: TransformerBenchmarks <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads>
-var a = args.Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+// Usage: TransformerBenchmarks <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads> [--breakdown]
+// (--breakdown also prints the median forward, backward and optimiser-step times.)
+var a = args.Take(8).Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 var (layers, hidden, heads, ffn, batch, tokens, steps, threads) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 torch.set_num_threads(threads);
 random.manual_seed(0);
@@ -23,7 +24,9 @@ var ids = randint(5, config.VocabSize, new long[] { batch, tokens }, ScalarType.
 ids[TensorIndex.Colon, 0] = 2;
 ids[TensorIndex.Slice(0, batch / 2), TensorIndex.Slice(tokens * 3 / 4, null)] = 0; // half the rows padded by a quarter
 var labels = randint(0, 2, new long[] { batch }, ScalarType.Int64);
+var breakdown = args.Length > 8 && args[8] == "--breakdown";
 var times = new List<double>();
+var (fwd, bwd, opt) = (new List<double>(), new List<double>(), new List<double>());
 for (var i = 0; i < steps + 5; i++)
 {
     var watch = Stopwatch.StartNew();
@@ -31,8 +34,16 @@ for (var i = 0; i < steps + 5; i++)
     {
         optimizer.zero_grad();
         var loss = nn.functional.cross_entropy(model.call(ids).Logits!, labels);
+        var forwardMs = watch.Elapsed.TotalMilliseconds;
         loss.backward();
+        var backwardMs = watch.Elapsed.TotalMilliseconds;
         optimizer.step();
+        if (i >= 5)
+        {
+            fwd.Add(forwardMs);
+            bwd.Add(backwardMs - forwardMs);
+            opt.Add(watch.Elapsed.TotalMilliseconds - backwardMs);
+        }
     }
 
     if (i >= 5)
@@ -43,3 +54,8 @@ for (var i = 0; i < steps + 5; i++)
 
 times.Sort();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"torchsharp layers={layers} median_ms={times[times.Count / 2]:F2} live_tensors={Tensor.TotalCount}"));
+if (breakdown)
+{
+    double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"torchsharp layers={layers} forward_ms={Median(fwd):F2} backward_ms={Median(bwd):F2} step_ms={Median(opt):F2}"));
+}
