@@ -17,6 +17,11 @@ internal static class FuzzTargets
         new TriplesTarget(),
         new CifarTarget(),
         new ImageFolderTarget(),
+        new Dbp5lTarget(),
+        new InteractionsTarget(),
+        new TextClassificationTarget(),
+        new BertConfigTarget(),
+        new SampleStoreMergeTarget(),
     };
 
     /// <summary>The target named <paramref name="name"/>.</summary>

@@ -6,6 +6,9 @@ namespace KnowledgeDistillation.Transformers.Data;
 /// <summary>Sentences and their class ids, read from a TSV/CSV table.</summary>
 public sealed class TextClassificationData
 {
+    /// <summary>The most classes inferred from integer labels (ids 0..65535) when <see cref="TextTableOptions.Labels"/> is null.</summary>
+    public const int MaxInferredClasses = 1 << 16;
+
     /// <summary>Creates the data.</summary>
     /// <param name="texts">The sentences.</param>
     /// <param name="labels">Class ids, one per sentence, each in [0, classCount).</param>
@@ -48,7 +51,7 @@ public sealed class TextClassificationData
     /// <param name="options">Layout; defaults to GLUE's TSV with <c>sentence</c> and <c>label</c> columns.</param>
     /// <returns>The data.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">A column is missing, a row is short, a label is unknown or quoting is broken; the message names the line.</exception>
+    /// <exception cref="InvalidDataException">A column is missing, a row is short, a label is unknown or quoting is broken (the message names the line), or an inferred integer label is not below <see cref="MaxInferredClasses"/>.</exception>
     public static TextClassificationData Read(string path, TextTableOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -80,7 +83,7 @@ public sealed class TextClassificationData
             rawLabels.Add(fields[labelColumn].Trim());
         }
 
-        var names = o.Labels ?? InferLabels(rawLabels);
+        var names = o.Labels ?? InferLabels(rawLabels, path);
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < names.Count; i++)
         {
@@ -99,12 +102,20 @@ public sealed class TextClassificationData
         return new TextClassificationData(texts, labels, names);
     }
 
-    private static IReadOnlyList<string> InferLabels(List<string> raw)
+    private static IReadOnlyList<string> InferLabels(List<string> raw, string path)
     {
         var distinct = raw.Distinct(StringComparer.Ordinal).ToList();
         if (distinct.Count > 0 && distinct.All(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
         {
             var max = distinct.Max(l => int.Parse(l, CultureInfo.InvariantCulture));
+            if (max >= MaxInferredClasses)
+            {
+                // Integer labels are class ids 0..max; a huge id would allocate max + 1 class names before any check.
+                throw new InvalidDataException(
+                    $"'{path}': integer label {max} would make {(long)max + 1} classes; inferred integer class ids must be below {MaxInferredClasses} " +
+                    $"(set {nameof(TextTableOptions)}.{nameof(TextTableOptions.Labels)} to name the classes explicitly).");
+            }
+
             return Enumerable.Range(0, Math.Max(max + 1, 2)).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         }
 

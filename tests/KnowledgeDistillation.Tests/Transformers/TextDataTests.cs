@@ -39,6 +39,19 @@ public sealed class TextDataTests
     }
 
     [Fact]
+    public void A_huge_integer_label_is_refused_before_allocating_its_classes()
+    {
+        // Fuzz finding (text-classification target): label 1500000000 made InferLabels allocate 1.5e9 class names (OutOfMemoryException).
+        ((Action)(() => TextClassificationData.Read(Write("huge.tsv", "sentence\tlabel\nx\t0\ny\t1500000000\n"))))
+            .Should().Throw<InvalidDataException>().WithMessage("*integer label 1500000000*below 65536*Labels*");
+        ((Action)(() => TextClassificationData.Read(Write("max.tsv", "sentence\tlabel\nx\t2147483647\n"))))
+            .Should().Throw<InvalidDataException>().WithMessage("*integer label 2147483647 would make 2147483648 classes*");
+        var edge = TextClassificationData.Read(Write("edge.tsv", $"sentence\tlabel\nx\t{TextClassificationData.MaxInferredClasses - 1}\n"));
+        edge.LabelNames.Should().HaveCount(TextClassificationData.MaxInferredClasses);
+        edge.Labels.Should().Equal(TextClassificationData.MaxInferredClasses - 1);
+    }
+
+    [Fact]
     public void Batches_are_padded_to_their_longest_sentence_and_cover_every_sample_once()
     {
         var (source, data) = Source(bucketBatches: 0);
