@@ -56,7 +56,8 @@ internal static class Bench
         var htd = settings.Groups == 0 ? double.NaN : Median(() =>
         {
             var participants = new IDistillationModel[] { RecommenderParticipant.Student(student), RecommenderParticipant.Teacher(teacher) };
-            using var d = new Distiller(participants, Recipes.Htd(experts, settings.Epochs, settings.Lambda), options);
+            // One epoch, as the PyTorch script times: the recipe's stage epochs override options.Epochs.
+            using var d = new Distiller(participants, Recipes.Htd(experts, epochs: 1, settings.Lambda), options);
             d.Fit(data);
         });
         Console.WriteLine(string.Format(inv,
