@@ -15,6 +15,12 @@ import os
 import sys
 import time
 
+# Debian's PyTorch 1.13 multiplies matrices in OpenBLAS (pthreads build), whose own pool has one thread per core whatever
+# torch.set_num_threads says (measured: 1.42 cores busy at set_num_threads(1)); pin it to the thread count under test,
+# before torch loads it, or the reference uses more cores than the TorchSharp side.
+if "KG_THREADS" in os.environ:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["KG_THREADS"])
+
 import torch
 
 data = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/kg/dbp5l"

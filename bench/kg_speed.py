@@ -3,6 +3,12 @@ ties, known answers from train+valid+test set to -inf) and the same training ste
 usage: /usr/bin/python3 bench/kg_speed.py DATA_DIR [dim=500] [repeats=5] [eval_batch=512] [train_triples=20480] [train_batch=512] [negatives=128]
 """
 import os, random, sys, time
+# Debian's PyTorch 1.13 multiplies matrices in OpenBLAS (pthreads build), whose own pool has one thread per core whatever
+# torch.set_num_threads says (measured: 1.42 cores busy at set_num_threads(1)); pin it to the thread count under test,
+# before torch loads it, or the reference uses more cores than the TorchSharp side.
+if "KG_THREADS" in os.environ:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["KG_THREADS"])
+
 import torch
 import torch.nn.functional as F
 

@@ -18,6 +18,16 @@ import statistics
 import time
 
 import numpy as np
+# Debian's PyTorch 1.13 multiplies matrices in OpenBLAS (pthreads build), whose own pool has one thread per core whatever
+# torch.set_num_threads says (measured: 1.42 cores busy at set_num_threads(1)); pin it to the thread count under test,
+# before torch loads it, or the reference uses more cores than the TorchSharp side.
+import os  # noqa: E402
+import sys  # noqa: E402
+if "--threads" in sys.argv[:-1]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", sys.argv[sys.argv.index("--threads") + 1])
+else:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import torch
 import torch.nn.functional as F
 

@@ -20,6 +20,11 @@ import statistics
 import sys
 import time
 
+# Debian's PyTorch 1.13 multiplies matrices in OpenBLAS (pthreads build), whose own pool has one thread per core whatever
+# torch.set_num_threads says (measured: 1.42 cores busy at set_num_threads(1)); pin it to the thread count under test,
+# before torch loads it, or the reference uses more cores than the TorchSharp side.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("RS_THREADS", "1"))
+
 import numpy as np
 import torch
 import torch.nn as nn

@@ -7,10 +7,12 @@ using static TorchSharp.torch;
 // One training step (forward, cross-entropy, backward, AdamW step) of the SST-2 sample's BERT-style models, timed the
 // same way as bench/pytorch_bert_step.py: warm-up steps, then the median of timed steps, in milliseconds.
 // Usage: TransformerBenchmarks <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads> [--breakdown]
-// (--breakdown also prints the median forward, backward and optimiser-step times.)
+// (--breakdown also prints the median forward, backward and optimiser-step times.) Like Distiller.Fit, it first lets MKL use
+// its AVX2/AVX-512 kernels on non-Intel CPUs (MklCpuDispatch); KD_MKL_CPU_DISPATCH=0 measures MKL's own choice instead.
 var a = args.Take(8).Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 var (layers, hidden, heads, ffn, batch, tokens, steps, threads) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 torch.set_num_threads(threads);
+Console.Error.WriteLine($"MKL kernels: {KnowledgeDistillation.Runtime.MklCpuDispatch.Apply().Detail}");
 random.manual_seed(0);
 var config = new BertConfig
 {
@@ -24,7 +26,7 @@ var ids = randint(5, config.VocabSize, new long[] { batch, tokens }, ScalarType.
 ids[TensorIndex.Colon, 0] = 2;
 ids[TensorIndex.Slice(0, batch / 2), TensorIndex.Slice(tokens * 3 / 4, null)] = 0; // half the rows padded by a quarter
 var labels = randint(0, 2, new long[] { batch }, ScalarType.Int64);
-var breakdown = args.Length > 8 && args[8] == "--breakdown";
+var breakdown = args.Skip(8).Contains("--breakdown");
 var times = new List<double>();
 var (fwd, bwd, opt) = (new List<double>(), new List<double>(), new List<double>());
 for (var i = 0; i < steps + 5; i++)

@@ -32,6 +32,7 @@ var stepSteps = new Option<int>("--step-time-steps") { Description = "Step-time 
 var stepRounds = new Option<int>("--step-time-rounds") { Description = "Step-time mode: rounds (the first warms up).", DefaultValueFactory = _ => 4 };
 var aggregate = new Option<bool>("--aggregate") { Description = "Only aggregate the runs already under <output>/runs (and step-time.json) into the summary and plot." };
 var teachersOnly = new Option<bool>("--teachers-only") { Description = "Only train (or load) the teachers the methods need, record their accuracy, and stop." };
+var teacher2Epochs = new Option<int?>("--teacher2-epochs") { Description = "The multi-teacher run's second teacher's epochs (fashion-mnist default 1; paper 240)." };
 var teacher2TrainLimit = new Option<int?>("--teacher2-train-limit") { Description = "The multi-teacher run's second teacher (resnet20x4) trains on the first N training images (fashion-mnist default 10000; 0 = all)." };
 var child = new Option<string?>("--child") { Description = "Internal: run this one method (with --child-seed) and write its result file.", Hidden = true };
 var childSeed = new Option<int>("--child-seed") { Description = "Internal: the child's seed.", Hidden = true };
@@ -39,7 +40,7 @@ var childSeed = new Option<int>("--child-seed") { Description = "Internal: the c
 var root = new RootCommand("Compares the library's distillation methods on one pair, data set and budget (issue 14)")
 {
     preset, data, output, methods, seeds, parallel, threads, device, studentEpochs, teacherEpochs, teacherTrainLimit, initEpochs, warmupEpochs, trainLimit, validation,
-    widthScale, crdNegatives, inProcess, retrain, stepTime, stepSteps, stepRounds, aggregate, teachersOnly, teacher2TrainLimit, child, childSeed,
+    widthScale, crdNegatives, inProcess, retrain, stepTime, stepSteps, stepRounds, aggregate, teachersOnly, teacher2TrainLimit, teacher2Epochs, child, childSeed,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -60,6 +61,7 @@ root.SetAction(async (parse, cancellationToken) =>
         StudentEpochs = epochs,
         TeacherEpochs = parse.GetValue(teacherEpochs) ?? basis.TeacherEpochs,
         TeacherTrainLimit = parse.GetValue(teacherTrainLimit) is { } t1 ? (t1 > 0 ? t1 : null) : basis.TeacherTrainLimit,
+        SecondTeacherEpochs = parse.GetValue(teacher2Epochs) ?? basis.SecondTeacherEpochs,
         SecondTeacherTrainLimit = parse.GetValue(teacher2TrainLimit) is { } t2 ? (t2 > 0 ? t2 : null) : basis.SecondTeacherTrainLimit,
         InitEpochs = parse.GetValue(initEpochs) ?? scaledInit,
         WarmupEpochs = parse.GetValue(warmupEpochs) ?? scaledWarmup,

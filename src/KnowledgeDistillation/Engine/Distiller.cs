@@ -2,6 +2,7 @@ using System.Diagnostics;
 using KnowledgeDistillation.Data;
 using KnowledgeDistillation.Internal;
 using KnowledgeDistillation.Metrics;
+using KnowledgeDistillation.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -170,6 +171,7 @@ public sealed partial class Distiller : IDisposable
     {
         ArgumentNullException.ThrowIfNull(data);
         using var threads = ThreadSetting.Apply(_options.Threads);
+        MklCpuDispatch.Apply(_logger);
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.Capture(_participants, _stages); // declared features, also before any Fit (evaluation models read them)
         var models = _participants
@@ -203,6 +205,7 @@ public sealed partial class Distiller : IDisposable
         var dataParallel = new DataParallel(ProcessGroup, _options.GradientBucketBytes);
         var localTrain = Shard(train, dataParallel);
         using var threads = ThreadSetting.Apply(_options.Threads);
+        MklCpuDispatch.Apply(_logger);
         ExistingCheckpointGuard.EnsureMayReplace(_options.Checkpoint, resumeFrom); // before anything moves or trains
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.ValidateAndCapture(_participants, _stages);

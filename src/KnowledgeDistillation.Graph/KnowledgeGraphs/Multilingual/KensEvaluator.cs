@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Runtime;
 using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Graph.KnowledgeGraphs.Multilingual;
@@ -70,6 +71,7 @@ public sealed class KensEvaluator
             }
         }
         var known = Known(target);
+        MklCpuDispatch.Apply(); // MKL's fast kernels on AMD CPUs (KnowledgeDistillation.Runtime)
         var languages = _graph.Languages;
         var candidates = new long[triples.Count * languages.Count * K];
         var ranks = languages.Select(_ => new double[triples.Count]).ToArray();
