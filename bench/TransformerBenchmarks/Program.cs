@@ -21,7 +21,7 @@ var config = new BertConfig
 };
 using var model = new BertForSequenceClassification(config);
 model.train();
-using var optimizer = optim.AdamW(model.parameters(), 1e-3);
+using var optimizer = new KnowledgeDistillation.Engine.Optimizers.AdamW(model.parameters(), 1e-3); // the AdamW Distiller.Fit uses (TorchSharp's, temporaries freed per parameter)
 var ids = randint(5, config.VocabSize, new long[] { batch, tokens }, ScalarType.Int64);
 ids[TensorIndex.Colon, 0] = 2;
 ids[TensorIndex.Slice(0, batch / 2), TensorIndex.Slice(tokens * 3 / 4, null)] = 0; // half the rows padded by a quarter

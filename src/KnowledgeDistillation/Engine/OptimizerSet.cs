@@ -140,8 +140,8 @@ internal sealed class OptimizerSet : IDisposable
         ? BuildCustom(owner, o, factory, parameters)
         : o.Kind switch
         {
-            OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
-            OptimizerKind.AdamW => optim.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
+            OptimizerKind.Adam => new Optimizers.Adam(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
+            OptimizerKind.AdamW => new Optimizers.AdamW(parameters, o.LearningRate, o.Beta1, o.Beta2, weight_decay: o.WeightDecay),
             _ => optim.SGD(parameters, o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
         };
 

@@ -23,7 +23,7 @@ public sealed class KensEvaluator
     private readonly IReadOnlyDictionary<string, KgeModel> _models;
     private readonly AlignmentState _alignments;
     private readonly Dictionary<string, KnownTriples> _known = new();
-    private readonly Dictionary<(string, string), (int Version, EntityAlignment? Map)> _maps = new();
+    private readonly Dictionary<(string, string), (int Version, SupportColumns? Columns)> _maps = new();
 
     /// <summary>Creates the evaluator.</summary>
     /// <param name="graph">The multilingual graph.</param>
@@ -75,7 +75,7 @@ public sealed class KensEvaluator
         var languages = _graph.Languages;
         var candidates = new long[triples.Count * languages.Count * K];
         var ranks = languages.Select(_ => new double[triples.Count]).ToArray();
-        var maps = languages.Select(l => l == target ? null : Map(target, l)).ToArray();
+        var maps = languages.Select(l => l == target ? null : Columns(target, l, graph.EntityCount)).ToArray();
         var wasTraining = _models.Values.Select(m => m.training).ToArray();
         foreach (var model in _models.Values)
         {
@@ -95,7 +95,7 @@ public sealed class KensEvaluator
         return new KensPredictions(target, graph.EntityCount, languages, triples, tensor(candidates, new long[] { triples.Count, languages.Count, K }), ranks);
     }
 
-    private void PredictInto(string target, int targetEntities, IReadOnlyList<string> languages, EntityAlignment?[] maps, IReadOnlyList<Triple> triples,
+    private void PredictInto(string target, int targetEntities, IReadOnlyList<string> languages, SupportColumns?[] maps, IReadOnlyList<Triple> triples,
         KnownTriples known, long[] candidates, double[][] ranks, CancellationToken cancellationToken)
     {
         using var noGrad = no_grad();
@@ -128,66 +128,70 @@ public sealed class KensEvaluator
         return known;
     }
 
-    /// <summary>The alignment target → language, rebuilt only when the alignment state changed.</summary>
-    private EntityAlignment? Map(string target, string language)
+    /// <summary>The alignment target → language as score columns, rebuilt only when the alignment state changed.</summary>
+    private SupportColumns? Columns(string target, string language, int targetEntities)
     {
         if (!_maps.TryGetValue((target, language), out var cached) || cached.Version != _alignments.Version)
         {
-            _maps[(target, language)] = cached = (_alignments.Version, _alignments.Between(target, language));
+            var map = _alignments.Between(target, language);
+            _maps[(target, language)] = cached = (_alignments.Version, map is null ? null : SupportColumns.Of(map, targetEntities));
         }
-        return cached.Map;
+        return cached.Columns;
     }
 
-    private (long[] Top, double[] Ranks) ScoreModel(string target, int targetEntities, string language, EntityAlignment? map, Triple[] batch, KnownTriples known)
+    /// <summary>
+    /// One model's filtered top-k (as target ids, −1 where there is no candidate) and the filtered rank of each query's true
+    /// tail (mean rank among ties; +∞ when the model cannot score it). A support model's scores are kept in its own column
+    /// space, one column per aligned entity (the target's unaligned entities cannot be answered by it): the same ranking as
+    /// scoring all target entities with −∞ for the unaligned ones, without building that [queries, target entities] matrix.
+    /// </summary>
+    private (long[] Top, double[] Ranks) ScoreModel(string target, int targetEntities, string language, SupportColumns? columns, Triple[] batch, KnownTriples known)
     {
         var model = _models[language];
         var device = model.EntityEmbeddings.device;
         var size = batch.Length;
         var top = Enumerable.Repeat(-1L, size * K).ToArray();
         var ranks = Enumerable.Repeat(double.PositiveInfinity, size).ToArray();
-        Tensor scores;
-        int[] rows;
-        if (map is null)
+        var heads = new List<long>(size);
+        var relations = new List<long>(size);
+        var kept = new List<int>(size);
+        for (var i = 0; i < size; i++)
         {
-            rows = Enumerable.Range(0, size).ToArray();
-            scores = model.ScoreAllTails(tensor(batch.Select(t => (long)t.Head).ToArray(), device: device), tensor(batch.Select(t => (long)t.Relation).ToArray(), device: device));
+            var head = batch[i].Head;
+            if (columns is null || columns.Map.TryMapForward(head, out head))
+            {
+                heads.Add(head);
+                relations.Add(batch[i].Relation);
+                kept.Add(i);
+            }
         }
-        else
+        var rows = kept.ToArray();
+        if (rows.Length == 0 || columns is { Map.Count: 0 })
         {
-            var heads = new List<long>();
-            var rel = new List<long>();
-            var kept = new List<int>();
-            for (var i = 0; i < size; i++)
-            {
-                if (map.TryMapForward(batch[i].Head, out var h))
-                {
-                    heads.Add(h);
-                    rel.Add(batch[i].Relation);
-                    kept.Add(i);
-                }
-            }
-            rows = kept.ToArray();
-            if (rows.Length == 0 || map.Count == 0)
-            {
-                return (top, ranks);
-            }
-            var support = model.ScoreAllTails(tensor(heads.ToArray(), device: device), tensor(rel.ToArray(), device: device));
-            var targetIds = tensor(map.Pairs.Select(p => (long)p.Source).ToArray(), device: device);
-            var supportIds = tensor(map.Pairs.Select(p => (long)p.Target).ToArray(), device: device);
-            scores = full(new long[] { rows.Length, targetEntities }, float.NegativeInfinity, support.dtype, device)
-                .index_copy_(1, targetIds, support.index_select(1, supportIds));
+            return (top, ranks);
         }
+        var scores = model.ScoreAllTails(tensor(heads.ToArray(), device: device), tensor(relations.ToArray(), device: device));
+        var width = (long)targetEntities;
+        if (columns is not null)
+        {
+            scores = scores.index_select(1, tensor(columns.SupportOfColumn, device: device)); // column c scores target entity TargetOfColumn[c]
+            width = columns.SupportOfColumn.Length;
+        }
+        int Column(int entity) => columns is null ? entity : columns.ColumnOfTarget[entity];
         var filter = new List<long>();
-        var targets = new long[rows.Length];
+        var tailColumns = new long[rows.Length];
+        var scorable = new bool[rows.Length];
         for (var i = 0; i < rows.Length; i++)
         {
             var t = batch[rows[i]];
-            targets[i] = t.Tail;
+            var tailColumn = Column(t.Tail);
+            scorable[i] = tailColumn >= 0;
+            tailColumns[i] = Math.Max(tailColumn, 0);
             foreach (var e in known.Tails(t.Head, t.Relation))
             {
-                if (e != t.Tail)
+                if (e != t.Tail && Column(e) is var c && c >= 0)
                 {
-                    filter.Add((long)i * targetEntities + e);
+                    filter.Add(i * width + c);
                 }
             }
         }
@@ -195,19 +199,45 @@ public sealed class KensEvaluator
         {
             scores.view(-1).index_fill_(0, tensor(filter.ToArray(), device: device), float.NegativeInfinity);
         }
-        var k = Math.Min(K, targetEntities);
+        var k = (int)Math.Min(K, width);
         var (values, indices) = scores.topk(k, 1);
-        var ids = indices.where(values.isfinite(), -1L).cpu().data<long>().ToArray();
-        var targetScore = scores.gather(1, tensor(targets, device: device).unsqueeze(1));
-        var higher = scores.gt(targetScore).sum(1, type: ScalarType.Float64);
-        var equal = scores.eq(targetScore).sum(1, type: ScalarType.Float64);
-        var rank = (1 + higher + (equal - 1) * 0.5).where(targetScore.squeeze(1).isfinite(), double.PositiveInfinity).cpu().data<double>().ToArray();
+        var found = indices.where(values.isfinite(), -1L).cpu().data<long>().ToArray();
+        // Mean rank among ties, 1 + #higher + (#equal − 1) / 2 = (1 + #higher + #(higher or equal)) / 2, and
+        // #higher + #(higher or equal) = width + Σ sign(score − target score): one pass over the scores instead of two.
+        var targetScore = scores.gather(1, tensor(tailColumns, device: device).unsqueeze(1));
+        var signs = scores.sub(targetScore).sign_().sum(1, type: ScalarType.Float64);
+        var rank = signs.add_(1 + width).div_(2).where(targetScore.squeeze(1).isfinite(), double.PositiveInfinity).cpu().data<double>().ToArray();
         for (var i = 0; i < rows.Length; i++)
         {
-            Array.Copy(ids, i * k, top, rows[i] * K, k);
-            ranks[rows[i]] = rank[i];
+            for (var j = 0; j < k; j++)
+            {
+                var c = found[i * k + j];
+                top[rows[i] * K + j] = c < 0 || columns is null ? c : columns.TargetOfColumn[c];
+            }
+            ranks[rows[i]] = scorable[i] ? rank[i] : double.PositiveInfinity;
         }
         return (top, ranks);
+    }
+
+    /// <summary>An alignment target → support language as score columns: column c is support entity <c>SupportOfColumn[c]</c>, aligned to target entity <c>TargetOfColumn[c]</c>.</summary>
+    private sealed record SupportColumns(EntityAlignment Map, long[] SupportOfColumn, long[] TargetOfColumn, int[] ColumnOfTarget)
+    {
+        public static SupportColumns Of(EntityAlignment map, int targetEntities)
+        {
+            var support = new long[map.Count];
+            var target = new long[map.Count];
+            var columnOf = Enumerable.Repeat(-1, targetEntities).ToArray();
+            for (var c = 0; c < map.Count; c++)
+            {
+                var (t, s) = map.Pairs[c];
+                (target[c], support[c]) = (t, s);
+                if (t < targetEntities)
+                {
+                    columnOf[t] = c;
+                }
+            }
+            return new SupportColumns(map, support, target, columnOf);
+        }
     }
 
     /// <summary>Learns the ensemble weights on validation predictions: per-model MRR (KEnS_mrr) and per-entity boosting (KEnS_b).</summary>

@@ -67,7 +67,7 @@ internal static class OptimizerBlockValidator
             throw reader.Invalid("the parameter state count", $"{parameters.Length} (one per parameter), not {stateCount}");
         }
 
-        var kind = type == typeof(SGD) ? Kind.Sgd : type == typeof(Adam) || type == typeof(AdamW) ? Kind.Adam : Kind.Other;
+        var kind = type == typeof(SGD) ? Kind.Sgd : typeof(Adam).IsAssignableFrom(type) || typeof(AdamW).IsAssignableFrom(type) ? Kind.Adam : Kind.Other; // the engine's Adam/AdamW derive from TorchSharp's
         if (kind == Kind.Other)
         {
             return false;
