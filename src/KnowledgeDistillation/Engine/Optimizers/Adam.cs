@@ -38,27 +38,12 @@ public sealed class Adam : TorchSharp.Modules.Adam
     /// <returns>The closure's loss, or <c>null</c>.</returns>
     public override Tensor step(Func<Tensor>? closure = null) => _step<TorchSharp.Modules.Adam.ParamGroup>(group =>
     {
-        var options = (TorchSharp.Modules.Adam.Options)group.Options;
-        var hyper = new AdamHyperParameters(options.beta1!.Value, options.beta2!.Value, options.eps!.Value, options.LearningRate!.Value,
-            options.amsgrad!.Value, options.maximize!.Value);
+        var o = (TorchSharp.Modules.Adam.Options)group.Options;
+        var h = new AdamHyperParameters(o.beta1!.Value, o.beta2!.Value, o.eps!.Value, o.LearningRate!.Value, o.weight_decay!.Value, DecoupledWeightDecay: false, o.amsgrad!.Value, o.maximize!.Value);
         foreach (var param in group.Parameters)
         {
-            using var scope = NewDisposeScope();
-            var state = (TorchSharp.Modules.Adam.State)_state[param.Handle];
-            var grad = param.grad;
-            if (grad is null)
-            {
-                continue;
-            }
-
-            grad = hyper.Maximize ? -grad : grad;
-            state.step += 1;
-            if (options.weight_decay!.Value != 0)
-            {
-                grad = grad.add(param, alpha: options.weight_decay.Value);
-            }
-
-            state.max_exp_avg_sq = AdamUpdate.Apply(param, grad, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq, state.step, hyper);
+            var s = (TorchSharp.Modules.Adam.State)_state[param.Handle];
+            s.max_exp_avg_sq = AdamUpdate.Parameter(param, ref s.step, s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq, h);
         }
     }, closure);
 }

@@ -1,25 +1,48 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Engine.Optimizers;
 
-/// <summary>The hyper-parameters of one Adam/AdamW parameter group.</summary>
-internal readonly record struct AdamHyperParameters(double Beta1, double Beta2, double Eps, double LearningRate, bool AmsGrad, bool Maximize);
+/// <summary>
+/// The hyper-parameters of one Adam/AdamW parameter group; <c>DecoupledWeightDecay</c> selects AdamW's decay (the
+/// parameter shrinks by lr · decay) instead of Adam's L2 term added to the gradient.
+/// </summary>
+internal readonly record struct AdamHyperParameters(
+    double Beta1, double Beta2, double Eps, double LearningRate, double WeightDecay, bool DecoupledWeightDecay, bool AmsGrad, bool Maximize);
 
 /// <summary>
-/// The moment update and parameter step shared by <see cref="Adam"/> and <see cref="AdamW"/>: the operations of
-/// TorchSharp's Adam/AdamW in their order (so results are bit-identical), with the denominator divided in place instead of
-/// into a second temporary. Call it inside a dispose scope; it creates one temporary the size of the parameter.
+/// One parameter's update for <see cref="Adam"/> and <see cref="AdamW"/>: TorchSharp's operations in their order (so results
+/// are bit-identical), inside a dispose scope of its own so the temporaries are freed before the next parameter, and the
+/// denominator divided in place instead of into a second temporary.
 /// </summary>
 internal static class AdamUpdate
 {
-    /// <summary>Updates the moments and the parameter; returns the (possibly replaced) AMSGrad maximum, kept out of the caller's scope.</summary>
-    public static Tensor? Apply(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, long step, AdamHyperParameters h)
+    /// <summary>Updates the parameter and its moments when it has a gradient; returns the (possibly replaced) AMSGrad maximum.</summary>
+    public static Tensor? Parameter(Parameter param, ref long step, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyperParameters h)
     {
+        using var scope = NewDisposeScope();
+        var grad = param.grad;
+        if (grad is null)
+        {
+            return maxExpAvgSq;
+        }
+
+        grad = h.Maximize ? -grad : grad;
+        step += 1;
+        if (h.DecoupledWeightDecay)
+        {
+            param.mul_(1 - h.LearningRate * h.WeightDecay);
+        }
+        else if (h.WeightDecay != 0)
+        {
+            grad = grad.add(param, alpha: h.WeightDecay);
+        }
+
         var biasCorrection1 = 1 - Math.Pow(h.Beta1, step);
         var biasCorrection2 = 1 - Math.Pow(h.Beta2, step);
         expAvg.mul_(h.Beta1).add_(grad, alpha: 1 - h.Beta1);
         expAvgSq.mul_(h.Beta2).addcmul_(grad, grad.conj(), value: 1 - h.Beta2);
-        Tensor second = expAvgSq;
+        var second = expAvgSq;
         if (h.AmsGrad)
         {
             var previous = maxExpAvgSq!;
