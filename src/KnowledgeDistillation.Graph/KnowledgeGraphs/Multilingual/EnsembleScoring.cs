@@ -8,7 +8,9 @@ namespace KnowledgeDistillation.Graph.KnowledgeGraphs.Multilingual;
 /// first appearance when the lists are read model by model, each from its top (the official code's stable sort over
 /// an insertion-ordered dictionary, with the target's own model first): the true tail's rank is
 /// <c>1 + #listed with a higher vote + #listed with an equal vote that appear first</c>, and +infinity when no model
-/// lists it (reciprocal rank 0). Scatters over [queries, entities]; no host loop.
+/// lists it (reciprocal rank 0). Works on the m·k listed slots of each query only (an entity's vote is the sum of the
+/// weights of the slots that hold it), in chunks of <see cref="QueryChunk"/> queries: memory and time grow with
+/// queries · (m·k)², not with queries · entities; no host loop.
 /// </summary>
 public static class EnsembleScoring
 {
@@ -39,30 +41,40 @@ public static class EnsembleScoring
         ArgumentOutOfRangeException.ThrowIfLessThan(entityCount, 1);
         using var scope = NewDisposeScope();
         var device = candidates.device;
-        // Empty slots (-1) go to an extra column that is dropped.
-        var index = candidates.where(candidates.ge(0), entityCount).reshape(q, m * k);
         var w = (weights.dim() == 1 ? weights.unsqueeze(0).expand(q, m) : weights).to(ScalarType.Float64).to(device);
-        var perSlot = w.unsqueeze(2).expand(q, m, k).reshape(q, m * k);
-        var votes = zeros(new long[] { q, entityCount + 1 }, ScalarType.Float64, device).scatter_add_(1, index, perSlot).narrow(1, 0, entityCount);
-        var listed = zeros(new long[] { q, entityCount + 1 }, ScalarType.Bool, device)
-            .scatter_(1, index, ones(new long[] { q, m * k }, ScalarType.Bool, device)).narrow(1, 0, entityCount);
-        var t = targets.to(device).unsqueeze(1);
-        var target = votes.gather(1, t);
-        var higher = (votes.gt(target) & listed).sum(1, type: ScalarType.Float64);
-        // Ties: entities with the target's vote whose first slot (model by model, top first) precedes the target's first slot.
-        var s = m * k;
-        var valid = index.lt(entityCount);
-        var same = index.unsqueeze(2).eq(index.unsqueeze(1));                              // [q, s, s'] slot s and s' hold one entity
-        var earlier = ones(new long[] { s, s }, ScalarType.Bool, device).tril(-1);       // s' < s
-        var firstSlot = (same & earlier.unsqueeze(0)).any(2).logical_not() & valid;     // slot s is its entity's first
+        var t = targets.to(device);
+        var chunks = new List<Tensor>();
+        for (long start = 0; start < q; start += QueryChunk)
+        {
+            var n = Math.Min(QueryChunk, q - start);
+            chunks.Add(ChunkRanks(candidates.narrow(0, start, n).reshape(n, m * k), w.narrow(0, start, n), k, t.narrow(0, start, n).unsqueeze(1)));
+        }
+        return (chunks.Count == 1 ? chunks[0] : cat(chunks)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Queries ranked at once by <see cref="Ranks"/> (bounds its memory: about 20 KB per query for 5 models x 10).</summary>
+    public const int QueryChunk = 1024;
+
+    private static Tensor ChunkRanks(Tensor index, Tensor modelWeights, long k, Tensor t)
+    {
+        var (q, s) = (index.shape[0], index.shape[1]);
+        var device = index.device;
+        var valid = index.ge(0);
+        var perSlot = modelWeights.unsqueeze(2).expand(q, s / k, k).reshape(q, s).where(valid, 0.0);
+        var same = index.unsqueeze(2).eq(index.unsqueeze(1)) & valid.unsqueeze(2) & valid.unsqueeze(1); // [q, s, s'] one entity in both slots
+        var slotVotes = same.to(ScalarType.Float64).bmm(perSlot.unsqueeze(2)).squeeze(2);                // the vote of slot s's entity
+        var earlier = ones(new long[] { s, s }, ScalarType.Bool, device).tril(-1);                        // s' < s
+        var firstSlot = (same & earlier.unsqueeze(0)).any(2).logical_not() & valid;                       // slot s is its entity's first
         var isTarget = index.eq(t) & valid;
         var slotIds = arange(s, ScalarType.Int64, device).unsqueeze(0).expand(q, s);
         var targetSlot = slotIds.where(isTarget, s).amin(new long[] { 1 }, keepdim: true);
-        var slotVotes = votes.gather(1, index.clamp_max(entityCount - 1));
+        var isListed = targetSlot.lt(s);
+        // The target's vote is read from its own slot, so it equals its entity's slotVotes bit for bit (ties compare exactly).
+        var target = slotVotes.gather(1, targetSlot.clamp_max(s - 1));
+        var higher = (firstSlot & slotVotes.gt(target)).sum(1, type: ScalarType.Float64);
+        // Ties: entities with the target's vote whose first slot (model by model, top first) precedes the target's first slot.
         var earlierTie = (firstSlot & slotIds.lt(targetSlot) & slotVotes.eq(target) & isTarget.logical_not()).sum(1, type: ScalarType.Float64);
-        var rank = 1 + higher + earlierTie;
-        var isListed = listed.gather(1, t).squeeze(1);
-        return rank.where(isListed, double.PositiveInfinity).MoveToOuterDisposeScope();
+        return (1 + higher + earlierTie).where(isListed.squeeze(1), double.PositiveInfinity);
     }
 
     /// <summary>Hits@1, Hits@10 and MRR of ranks (+infinity counts as a miss with reciprocal rank 0).</summary>
