@@ -9,6 +9,32 @@ using static TorchSharp.torch;
 // Usage: TransformerBenchmarks <layers> <hidden> <heads> <intermediate> <batch> <tokens> <steps> <threads> [--breakdown]
 // (--breakdown also prints the median forward, backward and optimiser-step times.) Like Distiller.Fit, it first lets MKL use
 // its AVX2/AVX-512 kernels on non-Intel CPUs (MklCpuDispatch); KD_MKL_CPU_DISPATCH=0 measures MKL's own choice instead.
+// TransformerBenchmarks gemm [threads]: median of 15 float32 products [609 x 200] x [200 x 9742] (the recommender
+// evaluation's shape), for docs/benchmarks.md's MKL section; run once as is and once with KD_MKL_CPU_DISPATCH=0.
+if (args.Length > 0 && args[0] == "gemm")
+{
+    torch.set_num_threads(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+    var dispatch = KnowledgeDistillation.Runtime.MklCpuDispatch.Apply();
+    random.manual_seed(0);
+    using var left = randn(609, 200);
+    using var right = randn(9742, 200);
+    var gemm = new List<double>();
+    for (var i = 0; i < 20; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var product = left.matmul(right.t()))
+        {
+            if (i >= 5)
+            {
+                gemm.Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+    }
+    gemm.Sort();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gemm median_ms={gemm[gemm.Count / 2]:F2} mkl={dispatch.Outcome} type={dispatch.SelectedKernels}"));
+    return;
+}
+
 var a = args.Take(8).Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 var (layers, hidden, heads, ffn, batch, tokens, steps, threads) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 torch.set_num_threads(threads);

@@ -67,10 +67,16 @@ internal sealed class Experiment(Settings settings, InteractionSplit split, ILog
 
     private Row Evaluate(string method, double phi, int seed, RecommenderModel model, double trainSeconds)
     {
-        _evaluator.Evaluate(model); // warm-up
-        var watch = Stopwatch.StartNew();
-        var metrics = _evaluator.Evaluate(model);
-        var perUser = watch.Elapsed.TotalSeconds / _evaluator.EvaluatedUserCount;
+        var metrics = _evaluator.Evaluate(model); // also the warm-up
+        var times = new double[5];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            _evaluator.Evaluate(model);
+            times[i] = watch.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        var perUser = times[times.Length / 2] / _evaluator.EvaluatedUserCount; // the median of five full evaluations
         logger.LogInformation("seed {Seed} phi {Phi} {Method} (d = {Dim}, {Train:F0} s): {Metrics}", seed, phi, method, model.Dimension, trainSeconds, metrics);
         return new Row(method, phi, seed, model.Dimension, model.EmbeddingParameterCount, metrics, perUser, trainSeconds);
     }
