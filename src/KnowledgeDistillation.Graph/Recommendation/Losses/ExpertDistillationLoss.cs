@@ -58,22 +58,7 @@ public sealed class ExpertDistillationLoss : Losses.DistillationLoss
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (users, items) = TopologyMath.BatchEntities(context.Batch.Inputs);
-        var temperature = Annealing.At(context.Epoch);
-        var s = context.Output(Student);
-        var t = context.Output(Teacher);
-        var userLoss = ExpertDistillation.Loss(
-            Experts,
-            t.Feature(RecommenderParticipant.Users, Teacher).index_select(0, users).detach(),
-            s.Feature(RecommenderParticipant.Users, Student).index_select(0, users),
-            users: true,
-            temperature);
-        var itemLoss = ExpertDistillation.Loss(
-            Experts,
-            t.Feature(RecommenderParticipant.Items, Teacher).index_select(0, items).detach(),
-            s.Feature(RecommenderParticipant.Items, Student).index_select(0, items),
-            users: false,
-            temperature);
+        var (userLoss, itemLoss) = BatchTables.Of(context, Student, Teacher).ExpertLosses(Experts, Annealing.At(context.Epoch));
         var total = userLoss + itemLoss;
         return new LossResult(total, new Dictionary<string, Tensor>
         {

@@ -152,16 +152,10 @@ public sealed class HierarchicalTopologyLoss : Losses.DistillationLoss
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (users, items) = TopologyMath.BatchEntities(context.Batch.Inputs);
-        var s = context.Output(Student);
-        var t = context.Output(Teacher);
-        var tUsers = t.Feature(RecommenderParticipant.Users, Teacher).index_select(0, users).detach();
-        var tItems = t.Feature(RecommenderParticipant.Items, Teacher).index_select(0, items).detach();
-        var sUsers = s.Feature(RecommenderParticipant.Users, Student).index_select(0, users);
-        var sItems = s.Feature(RecommenderParticipant.Items, Student).index_select(0, items);
-        var temperature = Annealing.At(context.Epoch);
-        var ga = ExpertDistillation.Loss(Experts, tUsers, sUsers, users: true, temperature)
-            + ExpertDistillation.Loss(Experts, tItems, sItems, users: false, temperature);
+        var rows = BatchTables.Of(context, Student, Teacher);
+        var (tUsers, tItems, sUsers, sItems) = rows;
+        var (gaUsers, gaItems) = rows.ExpertLosses(Experts, Annealing.At(context.Epoch));
+        var ga = gaUsers + gaItems;
         var (entity, group) = TopologyValue(
             cat(new[] { tUsers, tItems }), cat(new[] { sUsers, sItems }), Groups(Experts, tUsers, tItems), 2L * Experts.Experts, GroupLevel, MaskNonPositive);
         var total = Alpha * (entity + group) + (1 - Alpha) * ga;
