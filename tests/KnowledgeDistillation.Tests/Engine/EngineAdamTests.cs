@@ -1,4 +1,5 @@
 using FluentAssertions;
+using KnowledgeDistillation.Tests.Support;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
@@ -6,6 +7,8 @@ using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Tests.Engine;
 
+/// <summary>Serial: one test counts live tensors, which parallel tests would change.</summary>
+[Collection(SerialCollection.Name)]
 public class EngineAdamTests
 {
     public static TheoryData<string, double, bool, bool> Settings => new()
