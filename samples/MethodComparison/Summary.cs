@@ -23,9 +23,13 @@ internal readonly record struct MeanStd(double Mean, double Std, int Count)
         return new MeanStd(mean, std, v.Length);
     }
 
-    /// <summary>"mean ± std" scaled by <paramref name="scale"/> with <paramref name="decimals"/> decimals; empty for no values.</summary>
-    public string Format(double scale = 1.0, int decimals = 2) =>
-        Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{(Mean * scale).ToString("F" + decimals, CultureInfo.InvariantCulture)} ± {(Std * scale).ToString("F" + decimals, CultureInfo.InvariantCulture)}");
+    /// <summary>"mean ± std" scaled by <paramref name="scale"/> with <paramref name="decimals"/> decimals; the mean alone for one value (it has no spread); empty for no values.</summary>
+    public string Format(double scale = 1.0, int decimals = 2) => Count switch
+    {
+        0 => "",
+        1 => (Mean * scale).ToString("F" + decimals, CultureInfo.InvariantCulture),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(Mean * scale).ToString("F" + decimals, CultureInfo.InvariantCulture)} ± {(Std * scale).ToString("F" + decimals, CultureInfo.InvariantCulture)}"),
+    };
 }
 
 /// <summary>One method's row of the comparison table.</summary>
@@ -166,6 +170,10 @@ internal static class Summary
         return best;
     }
 
-    private static string Signed(MeanStd value) =>
-        value.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{value.Mean * 100:+0.00;-0.00} ± {value.Std * 100:F2}");
+    private static string Signed(MeanStd value) => value.Count switch
+    {
+        0 => "",
+        1 => string.Create(CultureInfo.InvariantCulture, $"{value.Mean * 100:+0.00;-0.00}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{value.Mean * 100:+0.00;-0.00} ± {value.Std * 100:F2}"),
+    };
 }

@@ -17,6 +17,7 @@ public sealed class MethodComparisonSummaryTests
         value.Count.Should().Be(3);
         value.Format(100).Should().Be("82.00 ± 2.00");
         MeanStd.Of(new[] { 0.5 }).Std.Should().Be(0);
+        MeanStd.Of(new[] { 0.5 }).Format(100).Should().Be("50.00", "one seed has no spread to print");
         MeanStd.Of(Array.Empty<double>()).Count.Should().Be(0);
         MeanStd.Of(Array.Empty<double>()).Format().Should().BeEmpty();
     }
