@@ -83,7 +83,7 @@ public sealed class KensEvaluator
         }
         try
         {
-            PredictInto(target, graph.EntityCount, languages, maps, triples, known, candidates, ranks, cancellationToken);
+            PredictInto(graph.EntityCount, languages, maps, triples, known, candidates, ranks, cancellationToken);
         }
         finally
         {
@@ -95,7 +95,7 @@ public sealed class KensEvaluator
         return new KensPredictions(target, graph.EntityCount, languages, triples, tensor(candidates, new long[] { triples.Count, languages.Count, K }), ranks);
     }
 
-    private void PredictInto(string target, int targetEntities, IReadOnlyList<string> languages, SupportColumns?[] maps, IReadOnlyList<Triple> triples,
+    private void PredictInto(int targetEntities, IReadOnlyList<string> languages, SupportColumns?[] maps, IReadOnlyList<Triple> triples,
         KnownTriples known, long[] candidates, double[][] ranks, CancellationToken cancellationToken)
     {
         using var noGrad = no_grad();
@@ -107,7 +107,7 @@ public sealed class KensEvaluator
             var batch = Enumerable.Range(start, size).Select(i => triples[i]).ToArray();
             for (var j = 0; j < languages.Count; j++)
             {
-                var (top, rank) = ScoreModel(target, targetEntities, languages[j], maps[j], batch, known);
+                var (top, rank) = ScoreModel(targetEntities, languages[j], maps[j], batch, known);
                 for (var i = 0; i < size; i++)
                 {
                     Array.Copy(top, i * K, candidates, ((long)(start + i) * languages.Count + j) * K, K);
@@ -145,7 +145,7 @@ public sealed class KensEvaluator
     /// space, one column per aligned entity (the target's unaligned entities cannot be answered by it): the same ranking as
     /// scoring all target entities with −∞ for the unaligned ones, without building that [queries, target entities] matrix.
     /// </summary>
-    private (long[] Top, double[] Ranks) ScoreModel(string target, int targetEntities, string language, SupportColumns? columns, Triple[] batch, KnownTriples known)
+    private (long[] Top, double[] Ranks) ScoreModel(int targetEntities, string language, SupportColumns? columns, Triple[] batch, KnownTriples known)
     {
         var model = _models[language];
         var device = model.EntityEmbeddings.device;
