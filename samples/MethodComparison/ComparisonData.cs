@@ -18,17 +18,20 @@ internal sealed class ComparisonData : IDisposable
     private readonly Func<int, IBatchSource> _studentTrain;
     private readonly Func<int, int?, IBatchSource> _teacherTrain;
 
-    private ComparisonData(Func<int, IBatchSource> studentTrain, long studentCount, Func<int, int?, IBatchSource> teacherTrain, IBatchSource? validation, IBatchSource test)
+    private ComparisonData(Func<int, IBatchSource> studentTrain, long[] studentLabels, Func<int, int?, IBatchSource> teacherTrain, IBatchSource? validation, IBatchSource test)
     {
         _studentTrain = studentTrain;
-        StudentTrainCount = studentCount;
+        StudentTrainLabels = studentLabels;
         _teacherTrain = teacherTrain;
         Validation = validation;
         Test = test;
     }
 
     /// <summary>Training samples of a student (CRD's N, the teacher cache's size).</summary>
-    public long StudentTrainCount { get; }
+    public long StudentTrainCount => StudentTrainLabels.Length;
+
+    /// <summary>The label of each student training sample, by sample index (CRD's class-aware negatives).</summary>
+    public long[] StudentTrainLabels { get; }
 
     public IBatchSource? Validation { get; }
 
@@ -90,7 +93,7 @@ internal sealed class ComparisonData : IDisposable
 
         var result = new ComparisonData(
             seed => new DataLoader(studentSet, s.BatchSize, seed: seed),
-            studentSet.Count,
+            Labels(studentSet),
             TeacherTrain,
             validation is null ? null : new DataLoader(validation, 1000, shuffle: false),
             new DataLoader(data.Test, 1000, shuffle: false)) { StudentTensorSet = studentSet };
@@ -123,9 +126,15 @@ internal sealed class ComparisonData : IDisposable
             return new DataPipeline(cifar.Train, options, logger);
         }
 
-        var result = new ComparisonData(seed => Augmented(seed, s.BatchSize), cifar.Train.Count, (seed, _) => Augmented(seed, s.TeacherBatchSize), null, new DataLoader(test, 1000, shuffle: false)) { Augmented = true };
+        var result = new ComparisonData(seed => Augmented(seed, s.BatchSize), cifar.Train.Records.Labels.ToArray().Select(l => (long)l).ToArray(), (seed, _) => Augmented(seed, s.TeacherBatchSize), null, new DataLoader(test, 1000, shuffle: false)) { Augmented = true };
         result._owned.Add(test);
         return result;
+    }
+
+    private static long[] Labels(TensorDataset set)
+    {
+        using var targets = (set.Targets ?? throw new InvalidOperationException("The students' training set has no labels.")).to(ScalarType.Int64).cpu();
+        return targets.data<long>().ToArray();
     }
 
     public void Dispose()

@@ -12,10 +12,10 @@ namespace MethodComparison;
 /// <param name="TeacherNet">The teacher network.</param>
 /// <param name="StudentNet">The student network (already initialised from the seed).</param>
 /// <param name="SecondTeacher">Builds the second teacher participant (multi-teacher only).</param>
-/// <param name="DataSize">Training samples N (CRD's banks).</param>
+/// <param name="TrainLabels">The label of each training sample, by index (CRD's bank rows and class-aware negatives).</param>
 /// <param name="Seed">The run's seed (CRD's banks and sampler; auxiliary modules' initialisation).</param>
 internal sealed record MethodContext(
-    ComparisonSettings Settings, IDistillationModel Teacher, ResNetCifar TeacherNet, ResNetCifar StudentNet, Func<IDistillationModel> SecondTeacher, long DataSize, int Seed);
+    ComparisonSettings Settings, IDistillationModel Teacher, ResNetCifar TeacherNet, ResNetCifar StudentNet, Func<IDistillationModel> SecondTeacher, IReadOnlyList<long> TrainLabels, int Seed);
 
 /// <summary>A built method: its participants, recipe and the modules it created (disposed with it).</summary>
 internal sealed class MethodSetup(IReadOnlyList<IDistillationModel> participants, DistillationRecipe recipe, IEnumerable<IDisposable> owned, TimedStepEnd? bankTimer = null) : IDisposable
@@ -65,16 +65,21 @@ internal static class MethodCatalog
         ["ft"] = "Recipes.FactorTransfer(stage3, paraphraser C_t -> C_t/2, translator; init epochs, SGD lr 0.01; SpatialAttention form): paraphraser stage, then CE + 200 · FT (RepDistiller)",
         ["fsp"] = "FSP stage (init epochs; stem, stage1, stage2, stage3), then CE (RepDistiller: init + -a 0 -b 0)",
         ["nst"] = "CE + 50 · NST(stage1, stage2, stage3)",
-        ["crd"] = "Recipes.Crd(pool, CrdEmbedding 128 x2, K scaled): CE + 0.8 · CRD",
+        ["crd"] = "Recipes.Crd(pool, CrdEmbedding 128 x2, K scaled, negatives from the other classes as RepDistiller's 'exact' mode): CE + 0.8 · CRD",
         ["reviewkd"] = "Recipes.ReviewKD(stage1, stage2, stage3, pool; ReviewFusion.Chain, weight 5, warm-up scaled): CE + 5 · ReviewKD",
         ["multi-teacher"] = "Recipes.MultiTeacher(Loss.MultiTeacherKD(teacher, teacher2; Average, T 4), α 0.9)",
         ["takd"] = "Recipes.TeacherAssistant: resnet20x4 assistant (student epochs), then the student from it (Hinton 4, 0.9)",
         ["kd-tschedule"] = "Loss.ScheduledHinton(TemperatureSchedule.Linear(8 -> 2), α 0.9)",
         ["kd-a0.5"] = "Recipes.Hinton(T 4, α 0.5): 0.5 CE + 0.5 KD (a sensitivity check, not in the default list)",
+        ["crd-uniform"] = "Recipes.Crd as crd, but negatives uniform over the bank (UniformCrdNegativeSampler; not in the default list)",
+        ["sp-w300"] = "CE + 300 · SP(stage3) (weight sensitivity, not in the default list)",
+        ["sp-w30"] = "CE + 30 · SP(stage3) (weight sensitivity, not in the default list)",
+        ["pkt-w3000"] = "CE + 3000 · PKT(pool) (weight sensitivity, not in the default list)",
+        ["pkt-w300"] = "CE + 300 · PKT(pool) (weight sensitivity, not in the default list)",
     };
 
     /// <summary>Variants run only when named (sensitivity checks of the investigation in docs/benchmarks.md).</summary>
-    public static readonly string[] ExtraMethods = { "kd-a0.5" };
+    public static readonly string[] ExtraMethods = { "kd-a0.5", "crd-uniform", "sp-w300", "sp-w30", "pkt-w3000", "pkt-w300" };
 
     /// <summary>The methods run when none are named: everything (the RepDistiller table's order, then the others).</summary>
     public static readonly string[] DefaultMethods =
@@ -156,8 +161,12 @@ internal static class MethodCatalog
                 return new(pair, Recipes.FactorTransfer("stage3", paraphraser, translator, s.InitEpochs, 200, FactorTransferForm.SpatialAttention, paraphraserOptimizer: paraphraserOptimizer), owned);
             }
 
-            case "sp":
-                return new(pair, Recipes.Of("sp", Loss.CrossEntropy() + (3000 * Loss.Of(Loss.SimilarityPreserving(new FeaturePair[] { "stage3" })))), owned);
+            case "sp" or "sp-w300" or "sp-w30":
+            {
+                var weight = method switch { "sp-w300" => 300, "sp-w30" => 30, _ => 3000 };
+                return new(pair, Recipes.Of(method, Loss.CrossEntropy() + (weight * Loss.Of(Loss.SimilarityPreserving(new FeaturePair[] { "stage3" })))), owned);
+            }
+
             case "vid":
             {
                 var regressors = widths.Zip(teacherWidths, (sw, tw) => Own(new VidRegressor(sw, tw))).ToArray();
@@ -166,8 +175,12 @@ internal static class MethodCatalog
 
             case "rkd":
                 return new(pair, Recipes.Of("rkd", Loss.CrossEntropy() + Loss.Of(Loss.RelationalKD(new FeaturePair[] { "pool" }, 25, 50))), owned);
-            case "pkt":
-                return new(pair, Recipes.Of("pkt", Loss.CrossEntropy() + (30000 * Loss.Of(Loss.ProbabilisticKnowledgeTransfer(new FeaturePair[] { "pool" })))), owned);
+            case "pkt" or "pkt-w3000" or "pkt-w300":
+            {
+                var weight = method switch { "pkt-w3000" => 3000, "pkt-w300" => 300, _ => 30000 };
+                return new(pair, Recipes.Of(method, Loss.CrossEntropy() + (weight * Loss.Of(Loss.ProbabilisticKnowledgeTransfer(new FeaturePair[] { "pool" })))), owned);
+            }
+
             case "nst":
                 return new(pair, Recipes.Of("nst", Loss.CrossEntropy() + (50 * Loss.Of(Loss.NeuronSelectivityTransfer(stages)))), owned);
             case "ab":
@@ -185,11 +198,12 @@ internal static class MethodCatalog
                 return new(pair, InitThenCe("fsp", "fsp", term, s.InitEpochs, new[] { "student" }), owned);
             }
 
-            case "crd":
+            case "crd" or "crd-uniform":
             {
                 var studentHead = Own(new CrdEmbedding(widths[2], 128));
                 var teacherHead = Own(new CrdEmbedding(teacherWidths[2], 128));
-                var crd = new TimedStepEnd(Loss.Crd("pool", studentHead, teacherHead, c.DataSize, s.CrdNegatives, seed: c.Seed));
+                ICrdNegativeSampler sampler = method == "crd" ? new ClassAwareCrdNegativeSampler(c.TrainLabels, c.Seed) : new UniformCrdNegativeSampler(c.Seed);
+                var crd = new TimedStepEnd(Loss.Crd("pool", studentHead, teacherHead, c.TrainLabels.Count, s.CrdNegatives, seed: c.Seed, sampler: sampler));
                 var recipe = Recipes.Of("crd", Loss.CrossEntropy() + (0.8 * Loss.Of(crd)));
                 return new(pair, recipe, owned, crd);
             }

@@ -46,7 +46,7 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
 
             manual_seed(seed);
             using var studentNet = Networks.Student(settings);
-            using var setup = MethodCatalog.Create(method, new MethodContext(settings, teacher, teacherNet, studentNet, SecondTeacher, data.StudentTrainCount, seed));
+            using var setup = MethodCatalog.Create(method, new MethodContext(settings, teacher, teacherNet, studentNet, SecondTeacher, data.StudentTrainLabels, seed));
             return Fit(method, seed, setup, device, loadStart, ct);
         }
         finally

@@ -64,7 +64,7 @@ internal sealed class StepTimeBenchmark(ComparisonSettings settings, ComparisonD
         using var studentNet = Networks.Student(settings);
         var timedSettings = settings with { StudentEpochs = 1, InitEpochs = 1 };
         using var setup = MethodCatalog.Create(method, new MethodContext(
-            timedSettings, teacher, teacherNet, studentNet, () => Teacher.FromModule(secondNet ?? throw new InvalidOperationException("No second teacher."), "teacher2"), subset.Count, 0));
+            timedSettings, teacher, teacherNet, studentNet, () => Teacher.FromModule(secondNet ?? throw new InvalidOperationException("No second teacher."), "teacher2"), subset.Labels, 0));
         using var distiller = new Distiller(setup.Participants, setup.Recipe, Teachers.Options(timedSettings, 1, 0), loggers.CreateLogger<Distiller>());
         var fit = distiller.Fit(subset.Batches, null, ct);
         var steps = fit.History.Sum(h => h.Steps);
@@ -100,6 +100,7 @@ internal sealed class StepTimeBenchmark(ComparisonSettings settings, ComparisonD
         {
             var source = data.StudentTrain(0);
             var count = Math.Min((long)s.StepTimeSteps * s.BatchSize, data.StudentTrainCount);
+            Labels = data.StudentTrainLabels.Take((int)count).ToArray();
             if (source is DataLoader)
             {
                 // Fashion-MNIST: the first images of the students' set.
@@ -111,15 +112,15 @@ internal sealed class StepTimeBenchmark(ComparisonSettings settings, ComparisonD
             else
             {
                 Batches = source;
-                count = source.SampleCount;
+                Labels = data.StudentTrainLabels;
             }
 
-            Count = count;
         }
 
         public IBatchSource Batches { get; }
 
-        public long Count { get; }
+        /// <summary>The subset's labels by sample index (its size is CRD's N).</summary>
+        public long[] Labels { get; }
 
         public void Dispose() => _owned?.Dispose();
     }

@@ -185,18 +185,19 @@ public sealed class CrdLossTests : IDisposable
     }
 
     [Theory]
-    [InlineData(5)]  // mid-epoch (4 batches per epoch)
-    [InlineData(8)]  // at an epoch boundary
-    public void The_memory_bank_resumes_bit_for_bit_after_a_stop(int cancelAtStep)
+    [InlineData(5, false)]  // mid-epoch (4 batches per epoch)
+    [InlineData(8, false)]  // at an epoch boundary
+    [InlineData(5, true)]   // mid-epoch, negatives from the other classes
+    public void The_memory_bank_resumes_bit_for_bit_after_a_stop(int cancelAtStep, bool classAware)
     {
-        var (uninterrupted, bank, z, updates) = Train();
+        var (uninterrupted, bank, z, updates) = Train(classAware: classAware);
         updates.Should().Be(12, "one bank update per step");
         z.Student.Should().BePositive();
 
         using var cancel = new CancellationTokenSource();
-        var act = () => Train(cancel, cancelAtStep);
+        var act = () => Train(cancel, cancelAtStep, classAware: classAware);
         act.Should().Throw<OperationCanceledException>();
-        var (resumed, resumedBank, resumedZ, resumedUpdates) = Train(resumeFrom: Path.Combine(_directory, "checkpoint.kdck"));
+        var (resumed, resumedBank, resumedZ, resumedUpdates) = Train(resumeFrom: Path.Combine(_directory, "checkpoint.kdck"), classAware: classAware);
 
         resumedBank.Should().Equal(bank, "the banks after the resumed run equal the uninterrupted run's bit for bit");
         resumedZ.Should().Be(z);
@@ -226,9 +227,10 @@ public sealed class CrdLossTests : IDisposable
         Weights(teacherNet).Should().Equal(before.Item3);
     }
 
-    private (FitResult Result, double[] Bank, (double Student, double Teacher) Z, long Updates) Train(CancellationTokenSource? cancel = null, int cancelAtStep = -1, string? resumeFrom = null)
+    private (FitResult Result, double[] Bank, (double Student, double Teacher) Z, long Updates) Train(CancellationTokenSource? cancel = null, int cancelAtStep = -1, string? resumeFrom = null, bool classAware = false)
     {
         using var data = SyntheticData.Blobs(32, classes: 3, seed: 3);
+        var sampler = classAware ? new ClassAwareCrdNegativeSampler(data.Targets!.data<long>().ToArray(), seed: 21) : null;
         random.manual_seed(4);
         using var teacherNet = new Mlp(8, new[] { 12 }, numClasses: 3);
         random.manual_seed(resumeFrom is null ? 40 : 99); // the resumed run starts from other student and head weights
@@ -237,7 +239,7 @@ public sealed class CrdLossTests : IDisposable
         using var teacherHead = new CrdEmbedding(12, 4);
         using var teacher = Teacher.FromModule(teacherNet);
         using var student = Student.FromModule(studentNet);
-        using var crd = Loss.Crd(new FeaturePair("layers.relu1", "layers.relu1"), studentHead, teacherHead, 32, negatives: 8, seed: 21);
+        using var crd = Loss.Crd(new FeaturePair("layers.relu1", "layers.relu1"), studentHead, teacherHead, 32, negatives: 8, seed: 21, sampler: sampler);
         var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } }; // the reference run and the interrupted run share the directory
         using var distiller = new Distiller(new IDistillationModel[] { teacher, student }, new CrossEntropyLoss() + (0.8 * crd), options);
         if (cancel is not null)

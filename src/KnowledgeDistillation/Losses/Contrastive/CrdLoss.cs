@@ -394,8 +394,11 @@ public static partial class Loss
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
     /// <param name="name">Reporting name.</param>
-    public static CrdLoss Crd(FeaturePair feature, CrdEmbedding studentEmbedding, CrdEmbedding teacherEmbedding, long dataSize, int negatives = 16384, double temperature = 0.07, double momentum = 0.5, long seed = 0, string student = "student", string teacher = "teacher", string name = "crd") =>
-        new(feature, studentEmbedding, teacherEmbedding, dataSize, negatives, temperature, momentum, seed, null, student, teacher, name);
+    /// <param name="sampler">The negatives' sampler; <c>null</c>: uniform over the bank (<see cref="UniformCrdNegativeSampler"/>).
+    /// The official code's default draws from the other classes only: pass a <see cref="ClassAwareCrdNegativeSampler"/> built
+    /// from the training labels.</param>
+    public static CrdLoss Crd(FeaturePair feature, CrdEmbedding studentEmbedding, CrdEmbedding teacherEmbedding, long dataSize, int negatives = 16384, double temperature = 0.07, double momentum = 0.5, long seed = 0, string student = "student", string teacher = "teacher", string name = "crd", ICrdNegativeSampler? sampler = null) =>
+        new(feature, studentEmbedding, teacherEmbedding, dataSize, negatives, temperature, momentum, seed, sampler, student, teacher, name);
 }
 
 public static partial class Recipes
@@ -414,6 +417,8 @@ public static partial class Recipes
     /// <param name="seed">Seed of the banks and the default sampler.</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
-    public static DistillationRecipe Crd(FeaturePair feature, CrdEmbedding studentEmbedding, CrdEmbedding teacherEmbedding, long dataSize, int negatives = 16384, double weight = 0.8, long seed = 0, string student = "student", string teacher = "teacher") =>
-        Of("crd", new CrossEntropyLoss(student) + (Guard.NonNegative(weight, nameof(weight)) * Loss.Crd(feature, studentEmbedding, teacherEmbedding, dataSize, negatives, seed: seed, student: student, teacher: teacher)));
+    /// <param name="sampler">The negatives' sampler; <c>null</c>: uniform over the bank. The references draw from the other
+    /// classes (<see cref="ClassAwareCrdNegativeSampler"/>), which matters most with few classes (docs/benchmarks.md).</param>
+    public static DistillationRecipe Crd(FeaturePair feature, CrdEmbedding studentEmbedding, CrdEmbedding teacherEmbedding, long dataSize, int negatives = 16384, double weight = 0.8, long seed = 0, string student = "student", string teacher = "teacher", ICrdNegativeSampler? sampler = null) =>
+        Of("crd", new CrossEntropyLoss(student) + (Guard.NonNegative(weight, nameof(weight)) * Loss.Crd(feature, studentEmbedding, teacherEmbedding, dataSize, negatives, seed: seed, student: student, teacher: teacher, sampler: sampler)));
 }
