@@ -28,7 +28,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         var clock = Stopwatch.StartNew();
         using (var asStudent = KgeParticipant.Student(teacherModel, "teacher"))
         {
-            Fit("teacher", new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
+            Fit("teacher", teacherModel, new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
         }
         rows.Add(Evaluate("teacher", seed, teacherModel, clock.Elapsed.TotalSeconds));
 
@@ -36,8 +36,17 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         {
             clock.Restart();
             using var participant = KgeParticipant.Student(alone);
-            Fit("student-alone", new[] { participant }, new SelfAdversarialLoss(adversarialTemperature: adv), settings.StudentEpochs, data, seed, cancellationToken);
+            var loss = new SelfAdversarialLoss(adversarialTemperature: adv);
+            Fit("student-alone", alone, new[] { participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student alone", seed, alone, clock.Elapsed.TotalSeconds));
+            if (settings.Stage2Epochs > 0)
+            {
+                // The schedule-matched baseline of DualDE 1+2: the student alone continues as DualDE's stage 2 does (its epochs,
+                // its learning rate, a fresh Adam, its own selection), without a teacher.
+                var stage2 = new DistillationStage("alone-stage2", loss) { Epochs = settings.Stage2Epochs, Optimizer = Adam(settings.Stage2LearningRate) };
+                Run("student-alone-stage2", seed, alone, new Distiller(new[] { participant }, new[] { stage2 }, Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
+                rows.Add(Evaluate("student alone (DualDE schedule)", seed, alone, clock.Elapsed.TotalSeconds));
+            }
         }
 
         using (var kd = Create(settings.StudentDim, seed))
@@ -45,7 +54,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             clock.Restart();
             var loss = new SelfAdversarialLoss(adversarialTemperature: adv) + new ScoreDistillationLoss(adversarialTemperature: adv);
             using var participant = KgeParticipant.Student(kd);
-            Fit("score-kd", new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
+            Fit("score-kd", kd, new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student + score KD", seed, kd, clock.Elapsed.TotalSeconds));
         }
 
@@ -57,13 +66,13 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv).Stages;
         var participants = new IDistillationModel[] { teacher, student };
         clock.Restart();
-        Run("dualde-stage1", seed, new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
+        Run("dualde-stage1", seed, dualde, new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
         rows.Add(Evaluate("DualDE stage 1", seed, dualde, clock.Elapsed.TotalSeconds));
         logger.LogInformation("Soft-label sigmoid after stage 1: a={A:F3} b={B:F3} a'={A2:F3} b'={B2:F3}",
             weights.StudentPositive.A.item<float>(), weights.StudentPositive.B.item<float>(), weights.StudentNegative.A.item<float>(), weights.StudentNegative.B.item<float>());
         if (stages.Count > 1)
         {
-            Run("dualde-stage2", seed, new Distiller(participants, stages.Skip(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
+            Run("dualde-stage2", seed, dualde, new Distiller(participants, stages.Skip(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
             rows.Add(Evaluate("DualDE stage 1+2", seed, dualde, clock.Elapsed.TotalSeconds));
             rows.Add(Evaluate("teacher after stage 2", seed, teacherModel, 0));
         }
@@ -96,13 +105,26 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         Threads = settings.Threads ?? DistillerOptions.DefaultThreads,
     };
 
-    private void Fit(string run, IEnumerable<IDistillationModel> participants, IDistillationLoss loss, int epochs, TripleBatchSource data, int seed, CancellationToken ct) =>
-        Run(run, seed, new Distiller(participants, loss, Options(epochs, seed), distillerLogger), data, ct);
+    private void Fit(string run, KgeModel selected, IEnumerable<IDistillationModel> participants, IDistillationLoss loss, int epochs, TripleBatchSource data, int seed, CancellationToken ct) =>
+        Run(run, seed, selected, new Distiller(participants, loss, Options(epochs, seed), distillerLogger), data, ct);
 
-    private void Run(string run, int seed, Distiller distiller, TripleBatchSource data, CancellationToken ct)
+    /// <summary>Trains; with --valid-every, selects <paramref name="selected"/> on validation MRR (best weights restored).</summary>
+    private void Run(string run, int seed, KgeModel selected, Distiller distiller, TripleBatchSource data, CancellationToken ct)
     {
         distiller.Metrics.Clear();
+        using var selection = settings.ValidEvery > 0
+            ? new LinkPredictionCallback(selected, _evaluator, graph.Valid, settings.ValidEvery, settings.Patience, logger, EarlyStopScope.Stage, restoreBest: true)
+            : null;
+        if (selection is not null)
+        {
+            distiller.Callbacks.Add(selection);
+        }
+
         distiller.UseRunTracking(settings.TrackingDirectory, $"{settings.Model}-{run}-seed{seed}", replaceExisting: true).Fit(data, cancellationToken: ct);
+        if (selection?.BestAt is { } at)
+        {
+            logger.LogInformation("{Run} seed {Seed}: selected {Stage} epoch {Epoch} (validation MRR {Mrr:F4})", run, seed, at.Stage, at.Epoch + 1, selection.Best!.Mrr);
+        }
     }
 
     private Row Evaluate(string method, int seed, KgeModel model, double trainSeconds)

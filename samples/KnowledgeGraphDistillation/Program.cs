@@ -29,16 +29,35 @@ using var loggerFactory = LoggerFactory.Create(b => b
     .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
     .AddFilter(typeof(KnowledgeDistillation.Engine.Distiller).FullName, LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("KnowledgeGraphDistillation");
-var graph = KnowledgeGraph.Load(settings.Data);
+KnowledgeGraph graph;
+try
+{
+    graph = KnowledgeGraph.Load(settings.Data);
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+{
+    // A missing file, an unreadable one or a malformed line: one line naming the file (and line), no stack trace.
+    Console.Error.WriteLine($"Cannot load the knowledge graph in '{settings.Data}': {e.Message}");
+    return 1;
+}
+
 logger.LogInformation("{Data}: {Entities} entities, {Relations} relations, {Train}/{Valid}/{Test} triples",
     settings.Data, graph.EntityCount, graph.RelationCount, graph.Train.Count, graph.Valid.Count, graph.Test.Count);
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
 var rows = new List<Row>();
-foreach (var seed in settings.Seeds)
+try
 {
-    rows.AddRange(new Experiment(settings, graph, logger, loggerFactory.CreateLogger<KnowledgeDistillation.Engine.Distiller>()).Run(seed, cancel.Token));
+    foreach (var seed in settings.Seeds)
+    {
+        rows.AddRange(new Experiment(settings, graph, logger, loggerFactory.CreateLogger<KnowledgeDistillation.Engine.Distiller>()).Run(seed, cancel.Token));
+    }
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("Cancelled.");
+    return 130;
 }
 
 var inv = CultureInfo.InvariantCulture;

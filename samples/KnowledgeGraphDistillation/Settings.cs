@@ -23,6 +23,8 @@ internal sealed record Settings
     public string? Output { get; init; }
     public int? Threads { get; init; }
     public string TrackingDirectory { get; init; } = Path.Combine("output", "kg");
+    public int ValidEvery { get; init; } = 5;
+    public int? Patience { get; init; }
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -42,6 +44,13 @@ internal sealed record Settings
           --out FILE              write per-seed results as JSON
           --threads N             libtorch CPU threads (default: DistillerOptions.DefaultThreads, half the logical processors)
           --tracking DIR          per-run metrics (DIR/metrics/*.csv, *.jsonl) and TensorBoard files (DIR/runs) (default output/kg)
+          --valid-every N         model selection: validation MRR every N epochs (and after each stage), the best weights
+                                  restored at the end of each run (default 5; 0 = none: the last epoch's weights, as before)
+          --patience N            also stop a stage after N validation evaluations without a better MRR (default: never)
+
+        Every run (teacher, student alone, score KD, DualDE) is selected the same way. "student alone (DualDE schedule)"
+        trains the student alone with DualDE's two-stage optimiser schedule (student epochs at --lr, then stage-2 epochs at
+        --stage2-lr with a fresh Adam), the schedule-matched baseline for DualDE 1+2.
         """;
 
     public static Settings? Parse(string[] args)
@@ -50,8 +59,20 @@ internal sealed record Settings
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
-            double Dbl() => double.Parse(Next(), CultureInfo.InvariantCulture);
+            int Int()
+            {
+                var name = args[i];
+                var text = Next();
+                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} needs an integer, not '{text}'.");
+            }
+
+            double Dbl()
+            {
+                var name = args[i];
+                var text = Next();
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} needs a number, not '{text}'.");
+            }
+
             s = args[i] switch
             {
                 "--help" or "-h" => null,
@@ -69,10 +90,12 @@ internal sealed record Settings
                 "--adv-temp" => s with { AdversarialTemperature = Dbl() },
                 "--margin" => s with { Margin = Dbl() },
                 "--structure" => s with { Structure = true },
-                "--seeds" => s with { Seeds = Next().Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() },
+                "--seeds" => s with { Seeds = ParseSeeds(Next()) },
                 "--out" => s with { Output = Next() },
                 "--threads" => s with { Threads = Int() },
                 "--tracking" => s with { TrackingDirectory = Next() },
+                "--valid-every" => s with { ValidEvery = Int() },
+                "--patience" => s with { Patience = Int() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)
@@ -80,6 +103,53 @@ internal sealed record Settings
                 return null;
             }
         }
+
+        s.Validate();
         return s;
+    }
+
+    /// <summary>Checks every setting before any data is read.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range, the model is unknown, or the data directory lacks a split file.</exception>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Require(Models.Contains(Model), $"--model must be one of {string.Join(", ", Models)}, not '{Model}'.");
+        Require(TeacherDim >= 1, $"--teacher-dim must be >= 1, not {TeacherDim}.");
+        Require(StudentDim >= 1, $"--student-dim must be >= 1, not {StudentDim}.");
+        Require(TeacherEpochs >= 1, $"--teacher-epochs must be >= 1, not {TeacherEpochs}.");
+        Require(StudentEpochs >= 1, $"--student-epochs must be >= 1, not {StudentEpochs}.");
+        Require(Stage2Epochs >= 0, $"--stage2-epochs must be >= 0, not {Stage2Epochs}.");
+        Require(BatchSize >= 1, $"--batch must be >= 1, not {BatchSize}.");
+        Require(Negatives >= 1, $"--negatives must be >= 1, not {Negatives}.");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number, not {LearningRate}.");
+        Require(Stage2LearningRate > 0 && double.IsFinite(Stage2LearningRate), $"--stage2-lr must be a positive number, not {Stage2LearningRate}.");
+        Require(AdversarialTemperature >= 0 && double.IsFinite(AdversarialTemperature), $"--adv-temp must be >= 0 (0 = uniform negatives), not {AdversarialTemperature}.");
+        Require(Margin > 0 && double.IsFinite(Margin), $"--margin must be a positive number, not {Margin}.");
+        Require(Seeds.Length > 0, "--seeds needs at least one seed.");
+        Require(Threads is null or >= 1, $"--threads must be >= 1, not {Threads}.");
+        Require(ValidEvery >= 0, $"--valid-every must be >= 0 (0 = no model selection), not {ValidEvery}.");
+        Require(Patience is null or >= 1, $"--patience must be >= 1, not {Patience}.");
+        Require(Patience is null || ValidEvery > 0, "--patience needs validation: set --valid-every to 1 or more.");
+        Require(Directory.Exists(Data), $"--data: the directory '{Data}' does not exist.");
+        foreach (var split in new[] { "train.txt", "valid.txt", "test.txt" })
+        {
+            Require(File.Exists(Path.Combine(Data, split)), $"--data: '{Path.Combine(Data, split)}' is missing (the directory needs train.txt, valid.txt and test.txt).");
+        }
+    }
+
+    /// <summary>The models the sample builds.</summary>
+    public static readonly string[] Models = { "TransE", "DistMult", "ComplEx", "RotatE" };
+
+    private static int[] ParseSeeds(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return parts.Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--seeds needs comma-separated integers, not '{text}'.")).ToArray();
     }
 }

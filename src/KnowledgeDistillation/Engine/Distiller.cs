@@ -372,7 +372,13 @@ public sealed partial class Distiller : IDisposable
                 callback.OnEpochEnd(record, state.Control);
             }
 
-            var last = epoch == run.Epochs - 1;
+            var stageStopped = state.Control.StageStopRequested && !state.Control.StopRequested && epoch < run.Epochs - 1;
+            if (stageStopped)
+            {
+                state.History[^1] = state.History[^1] with { EndedStage = true };
+            }
+
+            var last = epoch == run.Epochs - 1 || stageStopped;
             var step = state.Position.Step;
             var dataEpoch = state.Position.DataEpoch;
             state.Position = last ? new TrainingPosition(stageIndex + 1, 0, 0, step, dataEpoch) : new TrainingPosition(stageIndex, epoch + 1, 0, step, dataEpoch);
@@ -387,8 +393,15 @@ public sealed partial class Distiller : IDisposable
 
                 dataParallel.Barrier();
             }
+
+            if (stageStopped)
+            {
+                _logger.LogInformation("Stage {Stage} ended early after epoch {Epoch}: {Reason}", stage.Name, epoch + 1, state.Control.StageStopReason);
+                break;
+            }
         }
 
+        state.Control.ClearStageStop();
         if (state.Control.StopRequested)
         {
             _logger.LogInformation("Training stopped early: {Reason}", state.Control.Reason);
@@ -405,7 +418,7 @@ public sealed partial class Distiller : IDisposable
             ? Evaluate(evaluation, cancellationToken)
             : new Dictionary<string, IReadOnlyDictionary<string, double>>();
         run.SetModes();
-        return sums.ToRecord(run.Stage.Name, epoch, learningRate, clock.Elapsed, evaluated);
+        return sums.ToRecord(run.Stage.Name, epoch, learningRate, clock.Elapsed, evaluated) with { StageEpochs = run.Epochs };
     }
 
     private void Log(EpochRecord record, int epochs)

@@ -39,4 +39,17 @@ public sealed record EpochRecord
     /// count, which matters for schedules that depend on it (cosine); <c>null</c> on every other record.
     /// </summary>
     public int? ContinuedFromEpochs { get; init; }
+
+    /// <summary>
+    /// The number of epochs of this record's stage in the run that wrote it (so a callback can tell a stage's last epoch);
+    /// 0 where unknown (records read from checkpoints written before this field existed).
+    /// </summary>
+    public int StageEpochs { get; init; }
+
+    /// <summary>
+    /// Whether the stage ended after this epoch, before its epoch count, because a callback asked
+    /// (<see cref="TrainingControl.StopStage"/>); the run went on with the next stage. A checkpoint accepts a stage with fewer
+    /// epochs only when its last record says so, and a finished run whose last stage ended early is not continued.
+    /// </summary>
+    public bool EndedStage { get; init; }
 }

@@ -61,11 +61,35 @@ public sealed class TrainingControl
     /// <summary>Why the stop was requested.</summary>
     public string? Reason { get; private set; }
 
+    /// <summary>Whether the current stage was asked to end after this epoch (the run goes on with the next stage).</summary>
+    public bool StageStopRequested { get; private set; }
+
+    /// <summary>Why the current stage was asked to end.</summary>
+    public string? StageStopReason { get; private set; }
+
     /// <summary>Stops training after the current epoch.</summary>
     /// <param name="reason">Why (logged).</param>
     public void Stop(string reason)
     {
         StopRequested = true;
         Reason = reason;
+    }
+
+    /// <summary>
+    /// Ends the current stage after the current epoch; the run continues with the next stage (after the last stage the run
+    /// ends as if the stage had run all its epochs, and a checkpoint records the stage as finished).
+    /// </summary>
+    /// <param name="reason">Why (logged).</param>
+    public void StopStage(string reason)
+    {
+        StageStopRequested = true;
+        StageStopReason = reason;
+    }
+
+    /// <summary>Clears a stage stop once the engine has ended the stage.</summary>
+    internal void ClearStageStop()
+    {
+        StageStopRequested = false;
+        StageStopReason = null;
     }
 }

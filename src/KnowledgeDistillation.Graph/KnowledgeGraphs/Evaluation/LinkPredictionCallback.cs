@@ -1,21 +1,27 @@
 using KnowledgeDistillation.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using static TorchSharp.torch;
 
 namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
 
 /// <summary>
-/// Evaluates a KGE model's filtered link prediction (typically validation MRR) after every <see cref="EveryEpochs"/>-th epoch of
-/// <see cref="Distiller.Fit"/>, keeps the history and the best result, and optionally stops the run when the MRR has not improved for
-/// <see cref="Patience"/> evaluations (DualDE's early stopping; note that stopping ends the whole run, later stages included).
+/// Model selection for a KGE model on filtered link prediction (typically validation MRR) during <see cref="Distiller.Fit"/>:
+/// evaluates after every <see cref="EveryEpochs"/>-th epoch of each stage (and after a stage's last epoch), keeps the history and
+/// the best result, optionally keeps a copy of the best weights and loads them back when training ends
+/// (<see cref="RestoreBest"/>), and optionally stops early when the MRR has not improved for <see cref="Patience"/> evaluations:
+/// the whole run (<see cref="EarlyStopScope.Run"/>, the default) or only the current stage (<see cref="EarlyStopScope.Stage"/>,
+/// so that DualDE's second stage still runs). The patience count restarts at every stage; the best result spans the run.
+/// The copy of the best weights lives in memory: a resumed run starts a new selection from the checkpoint's weights.
 /// </summary>
-public sealed class LinkPredictionCallback : IDistillationCallback
+public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
 {
     private readonly KgeModel _model;
     private readonly LinkPredictionEvaluator _evaluator;
     private readonly IReadOnlyList<Triple> _triples;
     private readonly ILogger _logger;
     private readonly List<(string Stage, int Epoch, LinkPredictionResult Result)> _history = new();
+    private Dictionary<string, Tensor>? _best;
     private int _sinceBest;
 
     /// <summary>Creates the callback.</summary>
@@ -25,7 +31,18 @@ public sealed class LinkPredictionCallback : IDistillationCallback
     /// <param name="everyEpochs">Evaluate every this many epochs of each stage (and after its last), &gt;= 1.</param>
     /// <param name="patience">Stop after this many evaluations without a better MRR; <c>null</c> never stops.</param>
     /// <param name="logger">Receives one line per evaluation.</param>
-    public LinkPredictionCallback(KgeModel model, LinkPredictionEvaluator evaluator, IReadOnlyList<Triple> triples, int everyEpochs = 1, int? patience = null, ILogger? logger = null)
+    /// <param name="stopScope">What an early stop ends: the run (default) or the current stage.</param>
+    /// <param name="restoreBest">Keep a copy of the weights at the best MRR and load it into the model when training ends.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="everyEpochs"/> or <paramref name="patience"/> is below 1, or the scope is unknown.</exception>
+    public LinkPredictionCallback(
+        KgeModel model,
+        LinkPredictionEvaluator evaluator,
+        IReadOnlyList<Triple> triples,
+        int everyEpochs = 1,
+        int? patience = null,
+        ILogger? logger = null,
+        EarlyStopScope stopScope = EarlyStopScope.Run,
+        bool restoreBest = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(evaluator);
@@ -35,11 +52,19 @@ public sealed class LinkPredictionCallback : IDistillationCallback
         {
             throw new ArgumentOutOfRangeException(nameof(patience), patience, "'patience' must be >= 1 or null.");
         }
+
+        if (!Enum.IsDefined(stopScope))
+        {
+            throw new ArgumentOutOfRangeException(nameof(stopScope), stopScope, "Use EarlyStopScope.Run or EarlyStopScope.Stage.");
+        }
+
         _model = model;
         _evaluator = evaluator;
         _triples = triples;
         EveryEpochs = everyEpochs;
         Patience = patience;
+        StopScope = stopScope;
+        RestoresBest = restoreBest;
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -49,32 +74,123 @@ public sealed class LinkPredictionCallback : IDistillationCallback
     /// <summary>Evaluations without improvement before stopping, or <c>null</c>.</summary>
     public int? Patience { get; }
 
+    /// <summary>What an early stop ends.</summary>
+    public EarlyStopScope StopScope { get; }
+
+    /// <summary>Whether the best weights are kept and loaded back when training ends.</summary>
+    public bool RestoresBest { get; }
+
     /// <summary>Every evaluation: stage, epoch within the stage, result.</summary>
     public IReadOnlyList<(string Stage, int Epoch, LinkPredictionResult Result)> History => _history;
 
-    /// <summary>The evaluation with the highest MRR, or <c>null</c> before the first.</summary>
+    /// <summary>The evaluation with the highest MRR (the first of equal ones), or <c>null</c> before the first.</summary>
     public LinkPredictionResult? Best { get; private set; }
+
+    /// <summary>The stage and epoch (within the stage, from 0) of <see cref="Best"/>, or <c>null</c>.</summary>
+    public (string Stage, int Epoch)? BestAt { get; private set; }
+
+    /// <inheritdoc />
+    public void OnStageStart(DistillationStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        _sinceBest = 0;
+    }
 
     /// <inheritdoc />
     public void OnEpochEnd(EpochRecord record, TrainingControl control)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(control);
-        if ((record.Epoch + 1) % EveryEpochs != 0)
+        var lastOfStage = record.StageEpochs > 0 && record.Epoch == record.StageEpochs - 1;
+        if ((record.Epoch + 1) % EveryEpochs != 0 && !lastOfStage)
         {
             return;
         }
+
         var result = _evaluator.Evaluate(_model, _triples);
         _history.Add((record.Stage, record.Epoch, result));
         _logger.LogInformation("Stage {Stage} epoch {Epoch}: {Result}", record.Stage, record.Epoch + 1, result);
         if (Best is null || result.Mrr > Best.Mrr)
         {
             Best = result;
+            BestAt = (record.Stage, record.Epoch);
             _sinceBest = 0;
+            if (RestoresBest)
+            {
+                KeepBest();
+            }
         }
         else if (Patience is { } patience && ++_sinceBest >= patience)
         {
-            control.Stop($"validation MRR has not improved for {patience} evaluations (best {Best.Mrr:F4})");
+            var reason = $"validation MRR has not improved for {patience} evaluations (best {Best.Mrr:F4})";
+            if (StopScope == EarlyStopScope.Stage)
+            {
+                control.StopStage(reason);
+            }
+            else
+            {
+                control.Stop(reason);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnFitEnd(FitResult result)
+    {
+        if (RestoresBest)
+        {
+            RestoreBest();
+        }
+    }
+
+    /// <summary>Loads the kept best weights into the model (no-op when none were kept).</summary>
+    public void RestoreBest()
+    {
+        if (_best is null)
+        {
+            return;
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in _model.state_dict())
+        {
+            tensor.copy_(_best[name]);
+        }
+
+        _logger.LogInformation("Restored the weights of {Stage} epoch {Epoch} (validation MRR {Mrr:F4})", BestAt!.Value.Stage, BestAt.Value.Epoch + 1, Best!.Mrr);
+    }
+
+    /// <summary>Frees the kept copy of the best weights.</summary>
+    public void Dispose()
+    {
+        if (_best is null)
+        {
+            return;
+        }
+
+        foreach (var tensor in _best.Values)
+        {
+            tensor.Dispose();
+        }
+
+        _best = null;
+    }
+
+    private void KeepBest()
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var state = _model.state_dict();
+        if (_best is null)
+        {
+            _best = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+            return;
+        }
+
+        foreach (var (name, tensor) in state)
+        {
+            _best[name].copy_(tensor);
         }
     }
 }

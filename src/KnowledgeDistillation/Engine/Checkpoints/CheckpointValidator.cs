@@ -209,11 +209,12 @@ internal static class CheckpointValidator
             var field = $"History[{i}]";
             Require(path, field, record is not null, "an epoch record, not null");
             var index = Array.IndexOf(state.Stages, record!.Stage);
+            var endedBefore = i > 0 && state.History[i - 1]?.EndedStage == true;
             if (index == stage + 1 && record.Epoch == 0)
             {
                 Require(
-                    path, field, nextEpoch == stageEpochs[stage],
-                    $"a record of stage '{state.Stages[stage]}' (a stage runs all its epochs before the next starts: {stageEpochs[stage]}, found {nextEpoch})");
+                    path, field, nextEpoch == stageEpochs[stage] || endedBefore,
+                    $"a record of stage '{state.Stages[stage]}' (a stage runs all its epochs before the next starts, unless a record ended it early: {stageEpochs[stage]}, found {nextEpoch})");
                 stage = index;
                 nextEpoch = 0;
             }
@@ -224,6 +225,7 @@ internal static class CheckpointValidator
             Require(
                 path, $"{field}.Epoch", record.Epoch == nextEpoch && record.Epoch < stageEpochs[stage],
                 $"epoch {nextEpoch} (epochs increase by one from 0, below stage '{state.Stages[stage]}''s {stageEpochs[stage]}), not {record.Epoch}");
+            Require(path, $"{field}.Stage", !(endedBefore && nextEpoch > 0), $"the next stage (History[{i - 1}] ended stage '{state.Stages[stage]}' early), not another epoch of it");
             Require(path, $"{field}.Steps", record.Steps >= 0, $"a count >= 0, not {record.Steps}");
             Require(path, $"{field}.SkippedSteps", record.SkippedSteps >= 0, $"a count >= 0, not {record.SkippedSteps}");
             Require(
@@ -235,7 +237,7 @@ internal static class CheckpointValidator
 
         var complete = state.Epoch > 0
             ? stage == state.StageIndex && nextEpoch == state.Epoch
-            : state.StageIndex == 0 ? state.History.Count == 0 : stage == state.StageIndex - 1 && nextEpoch == stageEpochs[stage];
+            : state.StageIndex == 0 ? state.History.Count == 0 : stage == state.StageIndex - 1 && (nextEpoch == stageEpochs[stage] || (state.History.Count > 0 && state.History[^1]?.EndedStage == true));
         Require(
             path, "History", complete,
             $"the epochs before the position (stage {state.StageIndex}, epoch {state.Epoch}): every earlier stage with all its epochs, then {state.Epoch} epoch(s) of stage {state.StageIndex}; " +

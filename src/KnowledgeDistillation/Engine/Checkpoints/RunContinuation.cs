@@ -3,7 +3,7 @@ namespace KnowledgeDistillation.Engine;
 /// <summary>
 /// Continues a finished run to more epochs: a checkpoint written after the last stage's last epoch, resumed with a larger
 /// epoch count for that stage, is repositioned inside the stage (after the epochs it ran), so <see cref="Distiller.Resume"/>
-/// trains exactly the extra epochs. Stages before the last cannot be extended (the later stages already ran), and a
+/// trains exactly the extra epochs. A last stage that a callback ended early (<see cref="EpochRecord.EndedStage"/>) is not continued. Stages before the last cannot be extended (the later stages already ran), and a
 /// run is never shortened.
 /// </summary>
 internal static class RunContinuation
@@ -22,6 +22,11 @@ internal static class RunContinuation
         }
 
         var stage = state.Stages[last];
+        if (state.History.Count > 0 && state.History[^1].EndedStage)
+        {
+            return state; // a callback ended the last stage early: the run is finished, there is nothing to continue
+        }
+
         var done = state.History.Count(r => r?.Stage == stage);
         if (done > stageEpochs[last])
         {
