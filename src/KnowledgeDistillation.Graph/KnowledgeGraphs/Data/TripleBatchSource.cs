@@ -7,8 +7,9 @@ namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
 /// Mini-batches of training triples with uniformly sampled negatives. Each batch has
 /// <see cref="Batch.Inputs"/> = int64 [B, 3] (head, relation, tail), <see cref="Batch.Indices"/> = the triples' indices,
 /// and extras <see cref="NegativesKey"/> = int64 [B, N] replacement entities and <see cref="CorruptHeadKey"/> = int64 [1]
-/// (1 when the negatives replace the heads, 0 for tails). Shuffle order and negatives are a pure function of (seed, epoch),
-/// kept on the host, so batches are created lazily inside the engine's dispose scope.
+/// (1 when the negatives replace the heads, 0 for tails), or int64 [B] with one side per triple for
+/// <see cref="CorruptionMode.Bernoulli"/>. Shuffle order, negatives and sides are a pure function of (seed, epoch), kept on
+/// the host, so batches are created lazily inside the engine's dispose scope.
 /// </summary>
 public sealed class TripleBatchSource : IBatchSource
 {
@@ -20,6 +21,7 @@ public sealed class TripleBatchSource : IBatchSource
 
     private readonly IReadOnlyList<Triple> _triples;
     private readonly int _entityCount;
+    private readonly Dictionary<int, double>? _headProbability;
 
     /// <summary>Creates the source.</summary>
     /// <param name="triples">The training triples (non-empty).</param>
@@ -59,6 +61,7 @@ public sealed class TripleBatchSource : IBatchSource
         Seed = seed;
         Mode = mode;
         Shuffle = shuffle;
+        _headProbability = mode == CorruptionMode.Bernoulli ? BernoulliProbabilities(triples) : null;
     }
 
     /// <summary>Triples per batch.</summary>
@@ -75,6 +78,17 @@ public sealed class TripleBatchSource : IBatchSource
 
     /// <summary>Whether each epoch is shuffled.</summary>
     public bool Shuffle { get; }
+
+    /// <summary>
+    /// For <see cref="CorruptionMode.Bernoulli"/>: the probability that a triple of <paramref name="relation"/> has its head
+    /// replaced, <c>tph / (tph + hpt)</c> over the training triples; 0.5 for a relation without training triples.
+    /// </summary>
+    /// <param name="relation">A relation id.</param>
+    /// <exception cref="InvalidOperationException">The mode is not Bernoulli.</exception>
+    public double HeadCorruptionProbability(int relation) =>
+        _headProbability is null
+            ? throw new InvalidOperationException($"Per-relation corruption probabilities exist only for CorruptionMode.Bernoulli; this source uses {Mode}.")
+            : _headProbability.GetValueOrDefault(relation, 0.5);
 
     /// <inheritdoc />
     public long SampleCount => _triples.Count;
@@ -114,7 +128,21 @@ public sealed class TripleBatchSource : IBatchSource
             {
                 negatives[i] = random.Next(_entityCount);
             }
-            var head = Mode == CorruptionMode.Head || (Mode == CorruptionMode.Alternate && b % 2 == 1);
+            long[] sides;
+            if (_headProbability is not null)
+            {
+                sides = new long[size];
+                for (var i = 0; i < size; i++)
+                {
+                    sides[i] = random.NextDouble() < _headProbability[_triples[order[start + i]].Relation] ? 1 : 0;
+                }
+            }
+            else
+            {
+                var head = Mode == CorruptionMode.Head || (Mode == CorruptionMode.Alternate && b % 2 == 1);
+                sides = new long[] { head ? 1 : 0 };
+            }
+
             yield return new Batch(
                 tensor(inputs, new long[] { size, 3 }, device: device),
                 null,
@@ -122,8 +150,24 @@ public sealed class TripleBatchSource : IBatchSource
                 new Dictionary<string, Tensor>
                 {
                     [NegativesKey] = tensor(negatives, new long[] { size, Negatives }, device: device),
-                    [CorruptHeadKey] = tensor(new long[] { head ? 1 : 0 }, device: device),
+                    [CorruptHeadKey] = tensor(sides, device: device),
                 });
         }
+    }
+
+    /// <summary>tph / (tph + hpt) per relation (Wang et al. 2014).</summary>
+    private static Dictionary<int, double> BernoulliProbabilities(IReadOnlyList<Triple> triples)
+    {
+        var tails = new Dictionary<(int Relation, int Head), int>();
+        var heads = new Dictionary<(int Relation, int Tail), int>();
+        foreach (var t in triples.Distinct())
+        {
+            tails[(t.Relation, t.Head)] = tails.GetValueOrDefault((t.Relation, t.Head)) + 1;
+            heads[(t.Relation, t.Tail)] = heads.GetValueOrDefault((t.Relation, t.Tail)) + 1;
+        }
+
+        var tph = tails.GroupBy(kv => kv.Key.Relation).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value));
+        var hpt = heads.GroupBy(kv => kv.Key.Relation).ToDictionary(g => g.Key, g => g.Average(kv => kv.Value));
+        return tph.ToDictionary(kv => kv.Key, kv => kv.Value / (kv.Value + hpt[kv.Key]));
     }
 }

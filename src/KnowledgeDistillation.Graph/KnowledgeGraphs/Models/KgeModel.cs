@@ -108,6 +108,47 @@ public abstract class KgeModel : nn.Module
             : Score(heads.unsqueeze(1), relationIds.unsqueeze(1), negatives);
     }
 
+    /// <summary>
+    /// Scores negatives with one side per triple: row b replaces its head when <c>corruptHead[b]</c> is non-zero, its tail
+    /// otherwise ([B, N]; <see cref="CorruptionMode.Bernoulli"/>). Bilinear models pick each row's query and use one batched
+    /// matrix product; the others score the corrupted triples in one pass (the same work as the one-sided form).
+    /// </summary>
+    /// <param name="heads">Head ids [B].</param>
+    /// <param name="relationIds">Relation ids [B].</param>
+    /// <param name="tails">Tail ids [B].</param>
+    /// <param name="negatives">Replacement entity ids [B, N].</param>
+    /// <param name="corruptHead">Sides [B] (int64 or bool): non-zero replaces the head.</param>
+    /// <exception cref="ArgumentException">An index tensor is not int64, or the sides are not a vector of B values.</exception>
+    public Tensor ScoreNegatives(Tensor heads, Tensor relationIds, Tensor tails, Tensor negatives, Tensor corruptHead)
+    {
+        CheckIndices(heads, nameof(heads));
+        CheckIndices(relationIds, nameof(relationIds));
+        CheckIndices(tails, nameof(tails));
+        CheckIndices(negatives, nameof(negatives));
+        ArgumentNullException.ThrowIfNull(corruptHead);
+        if (corruptHead.dim() != 1 || corruptHead.shape[0] != heads.shape[0] || (corruptHead.dtype != ScalarType.Int64 && corruptHead.dtype != ScalarType.Bool))
+        {
+            throw new ArgumentException(
+                $"The per-triple sides must be an int64 or bool vector of {heads.shape[0]} values (one per triple); got {corruptHead.dtype} {Guard.Shape(corruptHead)}.",
+                nameof(corruptHead));
+        }
+
+        var mask = corruptHead.dtype == ScalarType.Bool ? corruptHead : corruptHead.ne(0);
+        var r = Rows(relations, relationIds);
+        var tailQuery = TailQuery(Rows(entities, heads), r);
+        if (tailQuery is not null)
+        {
+            var headQuery = HeadQuery(r, Rows(entities, tails))!;
+            var query = where(mask.unsqueeze(1), headQuery, tailQuery);
+            return bmm(Rows(entities, negatives), query.unsqueeze(2)).squeeze(2);
+        }
+
+        var rowMask = mask.unsqueeze(1);
+        var corruptedHeads = where(rowMask, negatives, heads.unsqueeze(1));
+        var corruptedTails = where(rowMask, tails.unsqueeze(1), negatives);
+        return Score(corruptedHeads, relationIds.unsqueeze(1), corruptedTails);
+    }
+
     /// <summary>For bilinear models, a vector q with f(h, r, e) = ⟨q, e⟩ for every tail e; <c>null</c> for other models.</summary>
     /// <param name="h">Head rows [.., width].</param>
     /// <param name="r">Relation rows [.., width].</param>

@@ -72,8 +72,18 @@ public static class KgeParticipant
                         $"Extra '{TripleBatchSource.NegativesKey}' must have shape [{triples.shape[0]}, negatives]; got {Guard.Shape(negatives)}.",
                         nameof(batch));
                 }
-                var corruptHead = batch.Extras.TryGetValue(TripleBatchSource.CorruptHeadKey, out var mode) && mode.item<long>() != 0;
-                features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, corruptHead);
+                if (!batch.Extras.TryGetValue(TripleBatchSource.CorruptHeadKey, out var sides))
+                {
+                    features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, corruptHead: false);
+                }
+                else if (sides.numel() == 1 && triples.shape[0] != 1)
+                {
+                    features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, sides.item<long>() != 0); // one side for the batch
+                }
+                else
+                {
+                    features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, sides); // one side per triple (Bernoulli)
+                }
             }
             return new ModelOutput(null, features);
         };
