@@ -6,7 +6,9 @@ namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
 /// <summary>
 /// Wraps a <see cref="KgeModel"/> as a teacher or student of the engine. The forward reads a triple batch of
 /// <see cref="TripleBatchSource"/> and returns features <see cref="PositiveScores"/> [B], <see cref="NegativeScores"/> [B, N],
-/// and the entity rows <see cref="HeadRows"/> and <see cref="TailRows"/> [B, width] of the positive triples.
+/// and the entity rows <see cref="HeadRows"/> and <see cref="TailRows"/> [B, width] of the positive triples. For a query batch
+/// of <see cref="QueryBatchSource"/> (1-N scoring) it adds <see cref="AllScores"/> [B, entities]: every entity as the
+/// batch's queried slot.
 /// </summary>
 public static class KgeParticipant
 {
@@ -15,6 +17,9 @@ public static class KgeParticipant
 
     /// <summary>The feature holding the negative triples' scores [B, N].</summary>
     public const string NegativeScores = "neg";
+
+    /// <summary>The feature holding every entity's score as the queried slot of a query batch [B, entities] (1-N scoring).</summary>
+    public const string AllScores = "all";
 
     /// <summary>The feature holding the positive triples' head entity rows [B, width].</summary>
     public const string HeadRows = "head";
@@ -85,6 +90,16 @@ public static class KgeParticipant
                     features[NegativeScores] = model.ScoreNegatives(h, r, t, negatives, sides); // one side per triple (Bernoulli)
                 }
             }
+            if (batch.Extras.TryGetValue(QueryBatchSource.QuerySideKey, out var side))
+            {
+                if (side.numel() != 1)
+                {
+                    throw new ArgumentException($"Extra '{QueryBatchSource.QuerySideKey}' must hold one value (0 = tail queries, 1 = head queries); got shape {Guard.Shape(side)}.", nameof(batch));
+                }
+
+                features[AllScores] = side.item<long>() == 0 ? model.ScoreAllTails(h, r) : model.ScoreAllHeads(r, t);
+            }
+
             return new ModelOutput(null, features);
         };
     }
