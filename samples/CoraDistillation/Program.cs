@@ -16,6 +16,7 @@ var tracking = "output/cora";
 var threads = 1;
 var patience = 50;
 var studentLr = 5e-3;
+var teacherTies = BestEpochTieBreak.First;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -35,6 +36,14 @@ for (var i = 0; i < args.Length; i++)
         case "--student-lr":
             studentLr = double.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
+        case "--teacher-ties":
+            teacherTies = args[++i] switch
+            {
+                "first" => BestEpochTieBreak.First,
+                "last" => BestEpochTieBreak.Last,
+                var other => throw new ArgumentException($"--teacher-ties must be 'first' or 'last', not '{other}'."),
+            };
+            break;
         case "--json":
             json = args[++i];
             break;
@@ -42,7 +51,7 @@ for (var i = 0; i < args.Length; i++)
             tracking = args[++i];
             break;
         case "--help" or "-h":
-            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1] [--patience 50] [--student-lr 5e-3] [--tracking output/cora]");
+            Console.WriteLine("usage: CoraDistillation [path.npz] [--teachers gcn,gat,appnp,graphsage,sgc,gcnii,glp|all] [--seeds 0,1,2] [--json results.json] [--threads 1] [--patience 50] [--student-lr 5e-3] [--teacher-ties first|last] [--tracking output/cora]");
             return 0;
         default:
             path = args[i];
@@ -66,7 +75,7 @@ foreach (var seed in seeds)
     {
         manual_seed(seed);
         using var teacherNet = GnnTeachers.Create(kind, adjacency, graph.FeatureCount, graph.ClassCount);
-        var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed) with { Threads = threads, Callbacks = RunTracking.For(tracking, $"{kind}-teacher-seed{seed}", progress, replaceExisting: true) });
+        var teacher = GraphTraining.FitTeacher(teacherNet, data, GnnTeachers.TrainingOptions(kind, seed) with { Threads = threads, TieBreak = teacherTies, Callbacks = RunTracking.For(tracking, $"{kind}-teacher-seed{seed}", progress, replaceExisting: true) });
         using var stored = StoredPredictions.From(teacherNet, data.Features);
         rows.Add(new Row(kind.ToString(), "teacher", seed, teacher.TestAccuracy, teacher.ValidationAccuracy, teacher.Epochs, teacher.WallTime.TotalSeconds));
         var confidence = stored.Logits.softmax(1).max(1).values.mean().item<float>();

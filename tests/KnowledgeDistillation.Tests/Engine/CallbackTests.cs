@@ -71,6 +71,32 @@ public sealed class CallbackTests
         tracker.BestEpoch!.Epoch.Should().Be(2);
     }
 
+    [Theory]
+    [InlineData(false, 2.0)]
+    [InlineData(true, 3.0)]
+    public void Best_model_tracker_keeps_the_first_or_the_last_of_tied_best_epochs(bool preferLaterTies, double expected)
+    {
+        using var net = new Mlp(2, Array.Empty<int>(), numClasses: 2);
+        using var student = Student.FromModule(net);
+        using var tracker = new BestModelTracker(student, preferLaterTies: preferLaterTies);
+        var control = new TrainingControl();
+        var weight = net.parameters().First();
+        foreach (var (value, accuracy) in new[] { (1.0, 0.5), (2.0, 0.9), (3.0, 0.9), (4.0, 0.7) })
+        {
+            using (no_grad())
+            {
+                weight.fill_(value);
+            }
+
+            tracker.OnEpochEnd(Record((int)value, accuracy), control);
+        }
+
+        tracker.OnFitEnd(new FitResult(Array.Empty<EpochRecord>(), TimeSpan.Zero, false));
+        weight.eq(expected).all().item<bool>().Should().BeTrue($"epochs 2 and 3 tie at 0.9; preferLaterTies = {preferLaterTies}");
+        tracker.BestEpoch!.Epoch.Should().Be((int)expected);
+        tracker.Best.Should().Be(0.9);
+    }
+
     private static EpochRecord Record(int epoch, double? accuracy) => new()
     {
         Stage = "distill",

@@ -65,6 +65,11 @@ public static class GraphTraining
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpochs, "MaxEpochs must be >= 1.");
         }
 
+        if (!Enum.IsDefined(options.TieBreak))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.TieBreak, "TieBreak must be BestEpochTieBreak.First or Last.");
+        }
+
         using var distiller = new Distiller(participants, recipe, new DistillerOptions
         {
             Epochs = options.MaxEpochs,
@@ -80,7 +85,7 @@ public static class GraphTraining
         }
 
         var stopping = new EarlyStopping(trainedName, "val_accuracy", options.Patience);
-        using var best = new BestModelTracker(participants.First(p => p.Name == trainedName), "val_accuracy");
+        using var best = new BestModelTracker(participants.First(p => p.Name == trainedName), "val_accuracy", preferLaterTies: options.TieBreak == BestEpochTieBreak.Last);
         distiller.Callbacks.Add(best);
         distiller.Callbacks.Add(stopping);
         foreach (var callback in options.Callbacks ?? Array.Empty<IDistillationCallback>())

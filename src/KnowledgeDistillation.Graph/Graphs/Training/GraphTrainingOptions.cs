@@ -11,6 +11,14 @@ public sealed record GraphTrainingOptions
     /// <summary>Epochs without a better validation accuracy before stopping; the best state is restored.</summary>
     public int Patience { get; init; } = 50;
 
+    /// <summary>
+    /// Which of several epochs with the same best validation accuracy is restored: the first (default, the usual early-stopping
+    /// rule) or the last. On small validation sets (Cora's CPF split: 30 nodes per class) accuracy moves in steps of 1/210 and
+    /// long plateaus tie; the first best is then often an early, soft-predicting model, which matters when its predictions
+    /// are distilled (docs/benchmarks.md measures the effect on CPF).
+    /// </summary>
+    public BestEpochTieBreak TieBreak { get; init; } = BestEpochTieBreak.First;
+
     /// <summary>Adam learning rate.</summary>
     public double LearningRate { get; init; } = 0.01;
 
