@@ -19,7 +19,8 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
     public IReadOnlyList<Row> Run(int seed, CancellationToken cancellationToken)
     {
         var rows = new List<Row>();
-        var data = new TripleBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, settings.Negatives, seed);
+        var corruption = settings.Corruption == "bernoulli" ? CorruptionMode.Bernoulli : CorruptionMode.Alternate;
+        var data = new TripleBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, settings.Negatives, seed, corruption);
         double? adv = settings.AdversarialTemperature > 0 ? settings.AdversarialTemperature : null;
 
         random.manual_seed(seed);
@@ -28,7 +29,16 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         var clock = Stopwatch.StartNew();
         using (var asStudent = KgeParticipant.Student(teacherModel, "teacher"))
         {
-            Fit("teacher", teacherModel, new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
+            if (settings.TeacherOneToN)
+            {
+                var queries = new QueryBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, seed);
+                var loss = new OneToNLoss("teacher", OneToNObjective.SoftmaxCrossEntropy, settings.LabelSmoothing);
+                Run("teacher", seed, teacherModel, new Distiller(new[] { asStudent }, loss, Options(settings.TeacherEpochs, seed), distillerLogger), queries, cancellationToken);
+            }
+            else
+            {
+                Fit("teacher", teacherModel, new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
+            }
         }
         rows.Add(Evaluate("teacher", seed, teacherModel, clock.Elapsed.TotalSeconds));
 
@@ -109,7 +119,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         Run(run, seed, selected, new Distiller(participants, loss, Options(epochs, seed), distillerLogger), data, ct);
 
     /// <summary>Trains; with --valid-every, selects <paramref name="selected"/> on validation MRR (best weights restored).</summary>
-    private void Run(string run, int seed, KgeModel selected, Distiller distiller, TripleBatchSource data, CancellationToken ct)
+    private void Run(string run, int seed, KgeModel selected, Distiller distiller, KnowledgeDistillation.Data.IBatchSource data, CancellationToken ct)
     {
         distiller.Metrics.Clear();
         using var selection = settings.ValidEvery > 0

@@ -24,6 +24,9 @@ internal sealed record Settings
     public int? Threads { get; init; }
     public string TrackingDirectory { get; init; } = Path.Combine("output", "kg");
     public int ValidEvery { get; init; } = 5;
+    public string Corruption { get; init; } = "alternate";
+    public bool TeacherOneToN { get; init; }
+    public double LabelSmoothing { get; init; }
     public int? Patience { get; init; }
 
     public const string Help = """
@@ -47,6 +50,10 @@ internal sealed record Settings
           --valid-every N         model selection: validation MRR every N epochs (and after each stage), the best weights
                                   restored at the end of each run (default 5; 0 = none: the last epoch's weights, as before)
           --patience N            also stop a stage after N validation evaluations without a better MRR (default: never)
+          --corruption MODE       alternate (one side per batch, default) | bernoulli (per triple, tph/(tph+hpt))
+          --teacher-one-to-n      train the teacher with 1-N scoring (softmax cross-entropy over all entities) instead
+                                  of negative sampling; batches of --batch queries
+          --label-smoothing X     label smoothing of 1-N scoring (default 0)
 
         Every run (teacher, student alone, score KD, DualDE) is selected the same way. "student alone (DualDE schedule)"
         trains the student alone with DualDE's two-stage optimiser schedule (student epochs at --lr, then stage-2 epochs at
@@ -96,6 +103,9 @@ internal sealed record Settings
                 "--tracking" => s with { TrackingDirectory = Next() },
                 "--valid-every" => s with { ValidEvery = Int() },
                 "--patience" => s with { Patience = Int() },
+                "--corruption" => s with { Corruption = Next() },
+                "--teacher-one-to-n" => s with { TeacherOneToN = true },
+                "--label-smoothing" => s with { LabelSmoothing = Dbl() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)
@@ -137,6 +147,8 @@ internal sealed record Settings
         Require(ValidEvery >= 0, $"--valid-every must be >= 0 (0 = no model selection), not {ValidEvery}.");
         Require(Patience is null or >= 1, $"--patience must be >= 1, not {Patience}.");
         Require(Patience is null || ValidEvery > 0, "--patience needs validation: set --valid-every to 1 or more.");
+        Require(Corruption is "alternate" or "bernoulli", $"--corruption must be 'alternate' or 'bernoulli', not '{Corruption}'.");
+        Require(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), not {LabelSmoothing}.");
         Require(Directory.Exists(Data), $"--data: the directory '{Data}' does not exist.");
         foreach (var split in new[] { "train.txt", "valid.txt", "test.txt" })
         {
