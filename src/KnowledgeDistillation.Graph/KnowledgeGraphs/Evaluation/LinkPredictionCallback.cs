@@ -21,7 +21,7 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
     private readonly IReadOnlyList<Triple> _triples;
     private readonly ILogger _logger;
     private readonly List<(string Stage, int Epoch, LinkPredictionResult Result)> _history = new();
-    private Dictionary<string, Tensor>? _best;
+    private readonly WeightSnapshot _best = new();
     private int _sinceBest;
 
     /// <summary>Creates the callback.</summary>
@@ -117,7 +117,7 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
             _sinceBest = 0;
             if (RestoresBest)
             {
-                KeepBest();
+                _best.Capture(_model);
             }
         }
         else if (Patience is { } patience && ++_sinceBest >= patience)
@@ -146,51 +146,12 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
     /// <summary>Loads the kept best weights into the model (no-op when none were kept).</summary>
     public void RestoreBest()
     {
-        if (_best is null)
+        if (_best.Restore(_model))
         {
-            return;
+            _logger.LogInformation("Restored the weights of {Stage} epoch {Epoch} (validation MRR {Mrr:F4})", BestAt!.Value.Stage, BestAt.Value.Epoch + 1, Best!.Mrr);
         }
-
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        foreach (var (name, tensor) in _model.state_dict())
-        {
-            tensor.copy_(_best[name]);
-        }
-
-        _logger.LogInformation("Restored the weights of {Stage} epoch {Epoch} (validation MRR {Mrr:F4})", BestAt!.Value.Stage, BestAt.Value.Epoch + 1, Best!.Mrr);
     }
 
     /// <summary>Frees the kept copy of the best weights.</summary>
-    public void Dispose()
-    {
-        if (_best is null)
-        {
-            return;
-        }
-
-        foreach (var tensor in _best.Values)
-        {
-            tensor.Dispose();
-        }
-
-        _best = null;
-    }
-
-    private void KeepBest()
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var state = _model.state_dict();
-        if (_best is null)
-        {
-            _best = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-            return;
-        }
-
-        foreach (var (name, tensor) in state)
-        {
-            _best[name].copy_(tensor);
-        }
-    }
+    public void Dispose() => _best.Dispose();
 }

@@ -15,7 +15,7 @@ public sealed class BestModelTracker : IDistillationCallback, IDisposable
     private readonly MetricMonitor _monitor;
     private readonly bool _restoreAtEnd;
     private readonly bool _preferLaterTies;
-    private Dictionary<string, Tensor>? _best;
+    private readonly WeightSnapshot _best = new();
 
     /// <summary>Creates the tracker (pass evaluation data to <see cref="Distiller.Fit"/>).</summary>
     /// <param name="model">The participant to track.</param>
@@ -54,20 +54,7 @@ public sealed class BestModelTracker : IDistillationCallback, IDisposable
         }
 
         BestEpoch = record;
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope(); // state_dict() may hand out new handles; the copies below are detached
-        var state = _model.Module.state_dict();
-        if (_best is null)
-        {
-            _best = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-        }
-        else
-        {
-            foreach (var (name, tensor) in state)
-            {
-                _best[name].copy_(tensor);
-            }
-        }
+        _best.Capture(_model.Module);
     }
 
     /// <inheritdoc />
@@ -80,34 +67,8 @@ public sealed class BestModelTracker : IDistillationCallback, IDisposable
     }
 
     /// <summary>Loads the best weights seen into the model (no-op before the first evaluation).</summary>
-    public void Restore()
-    {
-        if (_best is null)
-        {
-            return;
-        }
-
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        foreach (var (name, tensor) in _model.Module.state_dict())
-        {
-            tensor.copy_(_best[name]);
-        }
-    }
+    public void Restore() => _best.Restore(_model.Module);
 
     /// <summary>Frees the stored copy.</summary>
-    public void Dispose()
-    {
-        if (_best is null)
-        {
-            return;
-        }
-
-        foreach (var tensor in _best.Values)
-        {
-            tensor.Dispose();
-        }
-
-        _best = null;
-    }
+    public void Dispose() => _best.Dispose();
 }

@@ -1,0 +1,74 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KnowledgeDistillation.Engine;
+
+/// <summary>
+/// A copy of a module's parameters and buffers (its <c>state_dict</c>), refreshed in place and loaded back on request: the
+/// storage behind "keep the best epoch's weights" (<see cref="BestModelTracker"/>, the Graph package's link-prediction
+/// selection). The copy lives on the module's device and is freed by <see cref="Dispose"/>.
+/// </summary>
+public sealed class WeightSnapshot : IDisposable
+{
+    private Dictionary<string, Tensor>? _values;
+
+    /// <summary>Whether nothing has been captured yet.</summary>
+    public bool IsEmpty => _values is null;
+
+    /// <summary>Copies the module's current parameters and buffers into the snapshot (allocating on the first call).</summary>
+    /// <param name="module">The module; later captures must come from a module with the same state names and shapes.</param>
+    public void Capture(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope(); // state_dict() may hand out new handles; the copies are detached from the scope
+        var state = module.state_dict();
+        if (_values is null)
+        {
+            _values = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+            return;
+        }
+
+        foreach (var (name, tensor) in state)
+        {
+            _values[name].copy_(tensor);
+        }
+    }
+
+    /// <summary>Loads the snapshot into the module (no-op when nothing was captured).</summary>
+    /// <param name="module">The module the snapshot was captured from (or one with the same state names and shapes).</param>
+    /// <returns>Whether weights were loaded.</returns>
+    public bool Restore(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (_values is null)
+        {
+            return false;
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in module.state_dict())
+        {
+            tensor.copy_(_values[name]);
+        }
+
+        return true;
+    }
+
+    /// <summary>Frees the copy.</summary>
+    public void Dispose()
+    {
+        if (_values is null)
+        {
+            return;
+        }
+
+        foreach (var tensor in _values.Values)
+        {
+            tensor.Dispose();
+        }
+
+        _values = null;
+    }
+}
