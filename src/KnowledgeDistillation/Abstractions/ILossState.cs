@@ -8,6 +8,9 @@ namespace KnowledgeDistillation;
 /// every state of every stage's loss in each checkpoint (after the step's hooks ran) and restores it on
 /// <see cref="Engine.Distiller.Resume"/>. Mutate state only in <see cref="IDistillationLoss.OnStepEnd"/> or
 /// <see cref="IDistillationLoss.OnEpochEnd"/>, never in <see cref="IDistillationLoss.Compute"/>.
+/// A callback in <see cref="Engine.Distiller.Callbacks"/> may implement it too (a model-selection callback's best weights and
+/// score, an early-stopping counter): the engine saves it after the epoch's callbacks ran, under the same rules, so a resumed
+/// run selects as the uninterrupted one would. Resuming requires the same stateful callbacks (by name) as the saved run.
 /// </summary>
 public interface ILossState
 {

@@ -78,7 +78,7 @@ public sealed partial class Distiller : IDisposable
         ValidateSetup();
     }
 
-    /// <summary>Callbacks invoked during <see cref="Fit"/>.</summary>
+    /// <summary>Callbacks invoked during <see cref="Fit"/>; those that implement <see cref="ILossState"/> have their state checkpointed.</summary>
     public IList<IDistillationCallback> Callbacks { get; } = new List<IDistillationCallback>();
 
     /// <summary>Metric factories used for training and evaluation metrics (default: top-1 accuracy).</summary>
@@ -217,7 +217,7 @@ public sealed partial class Distiller : IDisposable
 
         dataParallel.CheckAgreement(SetupDescription.Of(_participants, _stages, _options, train, evaluation, resumeFrom));
         var clock = Stopwatch.StartNew();
-        var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All)) { EvaluationClassCount = evaluation?.ClassCount };
+        var state = new RunState(new CheckpointWriter(_participants, _stages, lossModules.All, Callbacks.OfType<ILossState>().ToArray())) { EvaluationClassCount = evaluation?.ClassCount };
         try
         {
             Start(state, resumeFrom, train.BatchCount, device);

@@ -117,6 +117,66 @@ public sealed class LinkPredictionSelectionTests
         FluentActions.Invoking(() => new LinkPredictionCallback(model, evaluator, graph.Valid, stopScope: (EarlyStopScope)7)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("stopScope");
     }
 
+    [Fact]
+    public void The_selection_state_survives_a_checkpoint_round_trip()
+    {
+        var graph = KgTestData.Ring(10);
+        var evaluator = LinkPredictionEvaluator.For(graph);
+        random.manual_seed(3);
+        using var model = new DistMult(10, 2, 4);
+        using var saved = new LinkPredictionCallback(model, evaluator, graph.Valid, patience: 10, restoreBest: true);
+        var states = new List<float[]>();
+        var mrrs = new List<double>();
+        for (var epoch = 0; epoch < 5; epoch++)
+        {
+            using (no_grad())
+            {
+                foreach (var p in model.parameters())
+                {
+                    p.copy_(randn(p.shape));
+                }
+            }
+
+            states.Add(Flat(model));
+            mrrs.Add(evaluator.Evaluate(model, graph.Valid).Mrr);
+            saved.OnEpochEnd(Record("s", epoch, 5), new TrainingControl());
+        }
+
+        // As the engine does: export, copy to the CPU, import into a fresh callback of a fresh model.
+        var exported = saved.Export().ToDictionary(kv => kv.Key, kv => kv.Value.cpu().clone());
+        random.manual_seed(77);
+        using var other = new DistMult(10, 2, 4);
+        using var restored = new LinkPredictionCallback(other, evaluator, graph.Valid, patience: 10, restoreBest: true);
+        restored.Import(exported);
+        foreach (var t in exported.Values)
+        {
+            t.Dispose(); // the callback keeps its own copies
+        }
+
+        restored.OnFitEnd(new FitResult(Array.Empty<EpochRecord>(), TimeSpan.Zero, false));
+
+        var best = mrrs.IndexOf(mrrs.Max());
+        restored.BestAt.Should().Be(("s", best));
+        restored.Best.Should().Be(saved.Best);
+        Flat(other).Should().Equal(states[best], "the imported copy of the best weights is what the resumed run restores");
+    }
+
+    [Fact]
+    public void A_saved_selection_for_another_model_shape_is_refused()
+    {
+        var graph = KgTestData.Ring(10);
+        var evaluator = LinkPredictionEvaluator.For(graph);
+        using var model = new DistMult(10, 2, 4);
+        using var saved = new LinkPredictionCallback(model, evaluator, graph.Valid, restoreBest: true);
+        saved.OnEpochEnd(Record("s", 0, 1), new TrainingControl());
+        using var wider = new DistMult(10, 2, 6);
+        using var restored = new LinkPredictionCallback(wider, evaluator, graph.Valid, restoreBest: true);
+
+        var act = () => restored.Import(saved.Export());
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*link-prediction*weights*");
+    }
+
     private static float[] Flat(KgeModel model) =>
         model.parameters().SelectMany(p => p.detach().cpu().reshape(-1).data<float>().ToArray()).ToArray();
 

@@ -12,10 +12,18 @@ namespace KnowledgeDistillation.Graph.KnowledgeGraphs;
 /// (<see cref="RestoreBest"/>), and optionally stops early when the MRR has not improved for <see cref="Patience"/> evaluations:
 /// the whole run (<see cref="EarlyStopScope.Run"/>, the default) or only the current stage (<see cref="EarlyStopScope.Stage"/>,
 /// so that DualDE's second stage still runs). The patience count restarts at every stage; the best result spans the run.
-/// The copy of the best weights lives in memory: a resumed run starts a new selection from the checkpoint's weights.
+/// The selection is checkpointed with the run (<see cref="ILossState"/>: the best result, where it was, the patience count and
+/// the copy of the best weights), so a resumed run selects exactly as the uninterrupted one; the history holds only this
+/// process's evaluations.
 /// </summary>
-public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
+public sealed class LinkPredictionCallback : IDistillationCallback, ILossState, IDisposable
 {
+    private const string BestKey = "best";
+    private const string BestStageKey = "best-stage";
+    private const string BestEpochKey = "best-epoch";
+    private const string SinceBestKey = "since-best";
+    private const string WeightsPrefix = "weights/";
+
     private readonly KgeModel _model;
     private readonly LinkPredictionEvaluator _evaluator;
     private readonly IReadOnlyList<Triple> _triples;
@@ -33,6 +41,7 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
     /// <param name="logger">Receives one line per evaluation.</param>
     /// <param name="stopScope">What an early stop ends: the run (default) or the current stage.</param>
     /// <param name="restoreBest">Keep a copy of the weights at the best MRR and load it into the model when training ends.</param>
+    /// <param name="name">The checkpoint key of the selection state, unique among the run's states (default "link-prediction").</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="everyEpochs"/> or <paramref name="patience"/> is below 1, or the scope is unknown.</exception>
     public LinkPredictionCallback(
         KgeModel model,
@@ -42,8 +51,10 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
         int? patience = null,
         ILogger? logger = null,
         EarlyStopScope stopScope = EarlyStopScope.Run,
-        bool restoreBest = false)
+        bool restoreBest = false,
+        string name = "link-prediction")
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(evaluator);
         ArgumentNullException.ThrowIfNull(triples);
@@ -65,6 +76,7 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
         Patience = patience;
         StopScope = stopScope;
         RestoresBest = restoreBest;
+        Name = name;
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -150,6 +162,76 @@ public sealed class LinkPredictionCallback : IDistillationCallback, IDisposable
         {
             _logger.LogInformation("Restored the weights of {Stage} epoch {Epoch} (validation MRR {Mrr:F4})", BestAt!.Value.Stage, BestAt.Value.Epoch + 1, Best!.Mrr);
         }
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, Tensor> Export()
+    {
+        var state = new Dictionary<string, Tensor> { [SinceBestKey] = tensor(new long[] { _sinceBest }) };
+        if (Best is { } best && BestAt is { } at)
+        {
+            state[BestKey] = tensor(new[] { best.Mrr, best.MeanRank, best.Hits1, best.Hits3, best.Hits10, best.Queries });
+            state[BestStageKey] = tensor(System.Text.Encoding.UTF8.GetBytes(at.Stage));
+            state[BestEpochKey] = tensor(new long[] { at.Epoch });
+        }
+
+        foreach (var (key, value) in _best.Values)
+        {
+            state[WeightsPrefix + key] = value;
+        }
+
+        return state;
+    }
+
+    /// <inheritdoc />
+    public void Import(IReadOnlyDictionary<string, Tensor> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.TryGetValue(SinceBestKey, out var since) || since.numel() != 1)
+        {
+            throw new InvalidDataException($"The link-prediction state '{Name}' has no '{SinceBestKey}' count.");
+        }
+
+        var hasBest = state.TryGetValue(BestKey, out var best);
+        if (hasBest != (state.ContainsKey(BestStageKey) && state.ContainsKey(BestEpochKey)) || (hasBest && best!.numel() != 6))
+        {
+            throw new InvalidDataException($"The link-prediction state '{Name}' has an incomplete best result.");
+        }
+
+        var weights = state.Where(kv => kv.Key.StartsWith(WeightsPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[WeightsPrefix.Length..], kv => kv.Value);
+        var expected = _model.state_dict();
+        foreach (var (key, value) in weights)
+        {
+            if (!expected.TryGetValue(key, out var current) || !current.shape.SequenceEqual(value.shape))
+            {
+                throw new InvalidDataException(
+                    $"The link-prediction state '{Name}' holds weights '{key}' [{string.Join(", ", value.shape)}] that the model does not have in that shape.");
+            }
+        }
+
+        if (weights.Count > 0 && weights.Count != expected.Count)
+        {
+            throw new InvalidDataException($"The link-prediction state '{Name}' holds {weights.Count} weight tensors; the model has {expected.Count}.");
+        }
+
+        _sinceBest = (int)since.to_type(ScalarType.Int64).item<long>();
+        if (hasBest)
+        {
+            var v = best!.to_type(ScalarType.Float64).data<double>().ToArray();
+            Best = new LinkPredictionResult(v[0], v[1], v[2], v[3], v[4], (long)v[5]);
+            BestAt = (System.Text.Encoding.UTF8.GetString(state[BestStageKey].data<byte>().ToArray()), (int)state[BestEpochKey].item<long>());
+        }
+        else
+        {
+            Best = null;
+            BestAt = null;
+        }
+
+        _best.Load(weights, _model.EntityEmbeddings.device);
     }
 
     /// <summary>Frees the kept copy of the best weights.</summary>

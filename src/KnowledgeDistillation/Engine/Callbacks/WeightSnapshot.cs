@@ -56,6 +56,29 @@ public sealed class WeightSnapshot : IDisposable
         return true;
     }
 
+    /// <summary>The captured tensors by state name (empty before the first capture); owned by the snapshot, do not dispose.</summary>
+    public IReadOnlyDictionary<string, Tensor> Values => (IReadOnlyDictionary<string, Tensor>?)_values ?? new Dictionary<string, Tensor>();
+
+    /// <summary>
+    /// Replaces the snapshot with copies of saved tensors (a checkpoint's), on <paramref name="device"/>; an empty dictionary
+    /// empties it. The caller keeps ownership of <paramref name="values"/>.
+    /// </summary>
+    /// <param name="values">Tensors by state name, as <see cref="Values"/> gave them.</param>
+    /// <param name="device">Where the copies live (the module's device).</param>
+    public void Load(IReadOnlyDictionary<string, Tensor> values, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(device);
+        Dispose();
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        using var noGrad = no_grad();
+        _values = values.ToDictionary(kv => kv.Key, kv => kv.Value.to(device, copy: true).DetachFromDisposeScope());
+    }
+
     /// <summary>Frees the copy.</summary>
     public void Dispose()
     {

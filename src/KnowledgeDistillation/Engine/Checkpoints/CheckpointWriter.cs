@@ -7,7 +7,7 @@ namespace KnowledgeDistillation.Engine;
 
 /// <summary>
 /// Saves and restores everything a run needs to continue: the state of every participant that any stage
-/// trains and of every loss module, the optimiser, the CPU random generator, the position and the history.
+/// trains and of every loss module, the <see cref="ILossState"/> of the losses and of callbacks that implement it, the optimiser, the CPU random generator, the position and the history.
 /// Frozen participants are not saved; their fingerprints are, and must match on resume.
 /// </summary>
 internal sealed class CheckpointWriter
@@ -19,11 +19,15 @@ internal sealed class CheckpointWriter
     private readonly IReadOnlyList<ILossState> _lossStates;
     private Dictionary<string, string>? _frozenFingerprints;
 
-    public CheckpointWriter(IReadOnlyList<IDistillationModel> participants, IReadOnlyList<DistillationStage> stages, IReadOnlyList<nn.Module> lossModules)
+    public CheckpointWriter(
+        IReadOnlyList<IDistillationModel> participants,
+        IReadOnlyList<DistillationStage> stages,
+        IReadOnlyList<nn.Module> lossModules,
+        IReadOnlyList<ILossState>? callbackStates = null)
     {
         _stages = stages;
         _lossModules = lossModules;
-        _lossStates = stages.SelectMany(s => s.Loss.State).Distinct().ToArray();
+        _lossStates = stages.SelectMany(s => s.Loss.State).Concat(callbackStates ?? Array.Empty<ILossState>()).Distinct().ToArray();
         var duplicate = _lossStates.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
