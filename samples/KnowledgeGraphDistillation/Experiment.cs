@@ -3,6 +3,7 @@ using KnowledgeDistillation;
 using KnowledgeDistillation.Engine;
 using KnowledgeDistillation.Graph.KnowledgeGraphs;
 using KnowledgeDistillation.Losses;
+using KnowledgeDistillation.Serialization;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -27,20 +28,34 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         using var teacherModel = Create(settings.TeacherDim);
         using var teacher = KgeParticipant.Teacher(teacherModel);
         var clock = Stopwatch.StartNew();
-        using (var asStudent = KgeParticipant.Student(teacherModel, "teacher"))
+        if (settings.TeacherFile is { } file && File.Exists(file))
         {
-            if (settings.TeacherOneToN)
+            SafeTensors.LoadInto(teacherModel, file);
+            logger.LogInformation("seed {Seed}: teacher loaded from {File} (not trained)", seed, file);
+            rows.Add(Evaluate("teacher", seed, teacherModel, 0));
+        }
+        else
+        {
+            TrainTeacher(teacherModel, data, seed, cancellationToken);
+            rows.Add(Evaluate("teacher", seed, teacherModel, clock.Elapsed.TotalSeconds));
+            if (settings.TeacherFile is { } target)
             {
-                var queries = new QueryBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, seed);
-                var loss = new OneToNLoss("teacher", OneToNObjective.SoftmaxCrossEntropy, settings.LabelSmoothing);
-                Run("teacher", seed, teacherModel, new Distiller(new[] { asStudent }, loss, Options(settings.TeacherEpochs, seed), distillerLogger), queries, cancellationToken);
-            }
-            else
-            {
-                Fit("teacher", teacherModel, new[] { asStudent }, new SelfAdversarialLoss("teacher", adv), settings.TeacherEpochs, data, seed, cancellationToken);
+                SafeTensors.Save(teacherModel, target, metadata: new Dictionary<string, string>
+                {
+                    ["model"] = settings.Model,
+                    ["dimension"] = settings.TeacherDim.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["data"] = settings.Data,
+                    ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["test-mrr"] = rows[^1].Test.Mrr.ToString("F4", System.Globalization.CultureInfo.InvariantCulture),
+                });
+                logger.LogInformation("seed {Seed}: teacher saved to {File}", seed, target);
             }
         }
-        rows.Add(Evaluate("teacher", seed, teacherModel, clock.Elapsed.TotalSeconds));
+
+        if (settings.TeacherOnly)
+        {
+            return rows;
+        }
 
         using (var alone = Create(settings.StudentDim, seed))
         {
@@ -89,6 +104,38 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         return rows;
     }
 
+    /// <summary>Trains the teacher (negative sampling or 1-N scoring, plus the L3 term when set), checkpointed and resumable with --checkpoints.</summary>
+    private void TrainTeacher(KgeModel teacherModel, TripleBatchSource data, int seed, CancellationToken cancellationToken)
+    {
+        using var asStudent = KgeParticipant.Student(teacherModel, "teacher");
+        double? adv = settings.AdversarialTemperature > 0 ? settings.AdversarialTemperature : null;
+        IDistillationLoss loss = settings.TeacherOneToN
+            ? new OneToNLoss("teacher", OneToNObjective.SoftmaxCrossEntropy, settings.LabelSmoothing)
+            : new SelfAdversarialLoss("teacher", adv);
+        if (settings.TeacherRegularization > 0)
+        {
+            loss += new EmbeddingL3Regularization(teacherModel, settings.TeacherRegularization);
+        }
+
+        var options = Options(settings.TeacherEpochs, seed);
+        string? resumeFrom = null;
+        if (settings.Checkpoints is { } root)
+        {
+            options.Checkpoint = new CheckpointOptions { Directory = Path.Combine(root, $"teacher-seed{seed}") };
+            var existing = Path.Combine(options.Checkpoint.Directory, "checkpoint.kdck");
+            if (File.Exists(existing))
+            {
+                resumeFrom = existing;
+                logger.LogInformation("seed {Seed}: resuming the teacher from {Checkpoint}", seed, existing);
+            }
+        }
+
+        KnowledgeDistillation.Data.IBatchSource batches = settings.TeacherOneToN
+            ? new QueryBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, seed)
+            : data;
+        Run("teacher", seed, teacherModel, new Distiller(new[] { asStudent }, loss, options, distillerLogger), batches, cancellationToken, resumeFrom);
+    }
+
     private KgeModel Create(int dim, int? seed = null)
     {
         if (seed is { } s)
@@ -119,7 +166,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         Run(run, seed, selected, new Distiller(participants, loss, Options(epochs, seed), distillerLogger), data, ct);
 
     /// <summary>Trains; with --valid-every, selects <paramref name="selected"/> on validation MRR (best weights restored).</summary>
-    private void Run(string run, int seed, KgeModel selected, Distiller distiller, KnowledgeDistillation.Data.IBatchSource data, CancellationToken ct)
+    private void Run(string run, int seed, KgeModel selected, Distiller distiller, KnowledgeDistillation.Data.IBatchSource data, CancellationToken ct, string? resumeFrom = null)
     {
         distiller.Metrics.Clear();
         using var selection = settings.ValidEvery > 0
@@ -130,7 +177,16 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             distiller.Callbacks.Add(selection);
         }
 
-        distiller.UseRunTracking(settings.TrackingDirectory, $"{settings.Model}-{run}-seed{seed}", replaceExisting: true).Fit(data, cancellationToken: ct);
+        distiller.UseRunTracking(settings.TrackingDirectory, $"{settings.Model}-{run}-seed{seed}", replaceExisting: resumeFrom is null);
+        if (resumeFrom is null)
+        {
+            distiller.Fit(data, cancellationToken: ct);
+        }
+        else
+        {
+            distiller.Resume(resumeFrom, data, cancellationToken: ct);
+        }
+
         if (selection?.BestAt is { } at)
         {
             logger.LogInformation("{Run} seed {Seed}: selected {Stage} epoch {Epoch} (validation MRR {Mrr:F4})", run, seed, at.Stage, at.Epoch + 1, selection.Best!.Mrr);

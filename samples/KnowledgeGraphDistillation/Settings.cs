@@ -28,6 +28,10 @@ internal sealed record Settings
     public bool TeacherOneToN { get; init; }
     public double LabelSmoothing { get; init; }
     public int? Patience { get; init; }
+    public double TeacherRegularization { get; init; }
+    public string? TeacherFile { get; init; }
+    public string? Checkpoints { get; init; }
+    public bool TeacherOnly { get; init; }
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -54,6 +58,13 @@ internal sealed record Settings
           --teacher-one-to-n      train the teacher with 1-N scoring (softmax cross-entropy over all entities) instead
                                   of negative sampling; batches of --batch queries
           --label-smoothing X     label smoothing of 1-N scoring (default 0)
+          --teacher-l3 X          L3 regularisation of the teacher's whole embedding tables during its training, as the
+                                  DualDE code's NeuralKG does for ComplEx/DistMult (its WN18RR scripts: 5e-6; default off)
+          --teacher-file FILE     the teacher's weights (safetensors): loaded if FILE exists (no teacher training; every seed
+                                  then distils the same teacher, as the paper does), else trained once and saved there
+          --checkpoints DIR       checkpoint the teacher's training after every epoch in DIR/teacher-seedN and resume it
+                                  from there when the command is run again (with the same settings)
+          --teacher-only          stop after the teacher (train, save with --teacher-file, evaluate)
 
         Every run (teacher, student alone, score KD, DualDE) is selected the same way. "student alone (DualDE schedule)"
         trains the student alone with DualDE's two-stage optimiser schedule (student epochs at --lr, then stage-2 epochs at
@@ -106,6 +117,10 @@ internal sealed record Settings
                 "--corruption" => s with { Corruption = Next() },
                 "--teacher-one-to-n" => s with { TeacherOneToN = true },
                 "--label-smoothing" => s with { LabelSmoothing = Dbl() },
+                "--teacher-l3" => s with { TeacherRegularization = Dbl() },
+                "--teacher-file" => s with { TeacherFile = Next() },
+                "--checkpoints" => s with { Checkpoints = Next() },
+                "--teacher-only" => s with { TeacherOnly = true },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)
@@ -149,6 +164,9 @@ internal sealed record Settings
         Require(Patience is null || ValidEvery > 0, "--patience needs validation: set --valid-every to 1 or more.");
         Require(Corruption is "alternate" or "bernoulli", $"--corruption must be 'alternate' or 'bernoulli', not '{Corruption}'.");
         Require(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), not {LabelSmoothing}.");
+        Require(TeacherRegularization >= 0 && double.IsFinite(TeacherRegularization), $"--teacher-l3 must be >= 0 (0 = off), not {TeacherRegularization}.");
+        Require(TeacherRegularization == 0 || Model is "ComplEx" or "DistMult", $"--teacher-l3 is the L3 regulariser of ComplEx and DistMult, not of {Model}.");
+        Require(TeacherFile is null || !Directory.Exists(TeacherFile), $"--teacher-file must name a file, not the directory '{TeacherFile}'.");
         Require(Directory.Exists(Data), $"--data: the directory '{Data}' does not exist.");
         foreach (var split in new[] { "train.txt", "valid.txt", "test.txt" })
         {

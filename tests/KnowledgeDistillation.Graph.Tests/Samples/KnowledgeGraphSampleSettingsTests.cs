@@ -42,6 +42,11 @@ public sealed class KnowledgeGraphSampleSettingsTests : IDisposable
     [InlineData("--lr fast", "--lr needs a number, not 'fast'.")]
     [InlineData("--teacher-dim", "--teacher-dim needs a value.")]
     [InlineData("--bogus 1", "Unknown option '--bogus'*")]
+    [InlineData("--teacher-l3 -1", "--teacher-l3 must be >= 0*")]
+    [InlineData("--teacher-l3 NaN", "--teacher-l3 must be >= 0*")]
+    [InlineData("--model TransE --teacher-l3 1e-6", "--teacher-l3 is the L3 regulariser of ComplEx and DistMult, not of TransE.")]
+    [InlineData("--teacher-file /tmp", "--teacher-file must name a file, not the directory '/tmp'.")]
+    [InlineData("--checkpoints", "--checkpoints needs a value.")]
     public void Bad_arguments_fail_with_one_line_naming_the_option(string arguments, string message)
     {
         var args = arguments.Split(' ').Prepend(_data).Prepend("--data").ToArray();
