@@ -85,7 +85,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
 
         using var dualde = Create(settings.StudentDim, seed);
         using var student = KgeParticipant.Student(dualde);
-        using var weights = new DualDEWeights();
+        using var weights = new DualDEWeights(settings.ShareStudentSigmoid);
         var stages = Recipes.DualDE(
             weights, settings.StudentEpochs, settings.Stage2Epochs,
             stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv).Stages;
@@ -142,12 +142,13 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         {
             random.manual_seed(s + 1000);
         }
+        double? range = settings.InitMargin is { } margin ? (margin + 2) / dim : null;
         return settings.Model switch
         {
-            "TransE" => new TransE(graph.EntityCount, graph.RelationCount, dim, settings.Margin),
-            "DistMult" => new DistMult(graph.EntityCount, graph.RelationCount, dim),
-            "ComplEx" => new ComplEx(graph.EntityCount, graph.RelationCount, dim),
-            "RotatE" => new RotatE(graph.EntityCount, graph.RelationCount, dim, settings.Margin),
+            "TransE" => new TransE(graph.EntityCount, graph.RelationCount, dim, settings.Margin, initRange: range),
+            "DistMult" => new DistMult(graph.EntityCount, graph.RelationCount, dim, range),
+            "ComplEx" => new ComplEx(graph.EntityCount, graph.RelationCount, dim, range),
+            "RotatE" => new RotatE(graph.EntityCount, graph.RelationCount, dim, settings.Margin, initRange: range),
             _ => throw new ArgumentException($"Unknown model '{settings.Model}': use TransE, DistMult, ComplEx or RotatE."),
         };
     }

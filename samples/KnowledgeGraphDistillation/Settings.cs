@@ -32,6 +32,8 @@ internal sealed record Settings
     public string? TeacherFile { get; init; }
     public string? Checkpoints { get; init; }
     public bool TeacherOnly { get; init; }
+    public bool ShareStudentSigmoid { get; init; }
+    public double? InitMargin { get; init; }
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -65,6 +67,10 @@ internal sealed record Settings
           --checkpoints DIR       checkpoint the teacher's training after every epoch in DIR/teacher-seedN and resume it
                                   from there when the command is run again (with the same settings)
           --teacher-only          stop after the teacher (train, save with --teacher-file, evaluate)
+          --share-student-sigmoid DualDE's student negatives reuse the positive soft-label sigmoid (a, b), as the released
+                                  code does (default: their own (a', b'), the paper's eq. 9)
+          --init-margin X         initialise every model uniformly in +-(X + 2) / dim, as NeuralKG does with its margin
+                                  (the DualDE WN18RR scripts: 200); default: each model's own range (1/sqrt(dim) for ComplEx)
 
         Every run (teacher, student alone, score KD, DualDE) is selected the same way. "student alone (DualDE schedule)"
         trains the student alone with DualDE's two-stage optimiser schedule (student epochs at --lr, then stage-2 epochs at
@@ -121,6 +127,8 @@ internal sealed record Settings
                 "--teacher-file" => s with { TeacherFile = Next() },
                 "--checkpoints" => s with { Checkpoints = Next() },
                 "--teacher-only" => s with { TeacherOnly = true },
+                "--share-student-sigmoid" => s with { ShareStudentSigmoid = true },
+                "--init-margin" => s with { InitMargin = Dbl() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)
@@ -166,6 +174,7 @@ internal sealed record Settings
         Require(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), not {LabelSmoothing}.");
         Require(TeacherRegularization >= 0 && double.IsFinite(TeacherRegularization), $"--teacher-l3 must be >= 0 (0 = off), not {TeacherRegularization}.");
         Require(TeacherRegularization == 0 || Model is "ComplEx" or "DistMult", $"--teacher-l3 is the L3 regulariser of ComplEx and DistMult, not of {Model}.");
+        Require(InitMargin is null || (InitMargin > -2 && double.IsFinite(InitMargin.Value)), $"--init-margin must be a number > -2 (the range is (X + 2) / dim), not {InitMargin}.");
         Require(TeacherFile is null || !Directory.Exists(TeacherFile), $"--teacher-file must name a file, not the directory '{TeacherFile}'.");
         Require(Directory.Exists(Data), $"--data: the directory '{Data}' does not exist.");
         foreach (var split in new[] { "train.txt", "valid.txt", "test.txt" })
