@@ -21,7 +21,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
     {
         var rows = new List<Row>();
         var corruption = settings.Corruption == "bernoulli" ? CorruptionMode.Bernoulli : CorruptionMode.Alternate;
-        var data = new TripleBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, settings.Negatives, seed, corruption);
+        var data = new TripleBatchSource(graph.Train, graph.EntityCount, settings.BatchSize, settings.Negatives, seed, corruption, subsamplingWeights: settings.Subsampling);
         double? adv = settings.AdversarialTemperature > 0 ? settings.AdversarialTemperature : null;
 
         random.manual_seed(seed);

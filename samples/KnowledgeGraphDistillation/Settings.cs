@@ -34,6 +34,7 @@ internal sealed record Settings
     public bool TeacherOnly { get; init; }
     public bool ShareStudentSigmoid { get; init; }
     public double? InitMargin { get; init; }
+    public bool Subsampling { get; init; }
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -69,6 +70,8 @@ internal sealed record Settings
           --teacher-only          stop after the teacher (train, save with --teacher-file, evaluate)
           --share-student-sigmoid DualDE's student negatives reuse the positive soft-label sigmoid (a, b), as the released
                                   code does (default: their own (a', b'), the paper's eq. 9)
+          --subsampling           weight each triple by 1/sqrt(count(h, r) + count(t, r^-1)) in every negative-sampling loss
+                                  (RotatE's subsampling; the DualDE code's --use_weight)
           --init-margin X         initialise every model uniformly in +-(X + 2) / dim, as NeuralKG does with its margin
                                   (the DualDE WN18RR scripts: 200); default: each model's own range (1/sqrt(dim) for ComplEx)
 
@@ -129,6 +132,7 @@ internal sealed record Settings
                 "--teacher-only" => s with { TeacherOnly = true },
                 "--share-student-sigmoid" => s with { ShareStudentSigmoid = true },
                 "--init-margin" => s with { InitMargin = Dbl() },
+                "--subsampling" => s with { Subsampling = true },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'. Use --help."),
             };
             if (s is null)

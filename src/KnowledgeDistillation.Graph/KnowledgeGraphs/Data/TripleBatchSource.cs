@@ -19,7 +19,18 @@ public sealed class TripleBatchSource : IBatchSource
     /// <summary>The extra telling which side the negatives replace: int64 [1], 1 = head, 0 = tail.</summary>
     public const string CorruptHeadKey = "corrupt_head";
 
+    /// <summary>
+    /// The extra holding each triple's subsampling weight (float32 [B]) when the source was created with
+    /// <c>subsamplingWeights: true</c>; <see cref="SelfAdversarialLoss"/>, <see cref="ScoreDistillationLoss"/> and
+    /// <see cref="DualDELoss"/> then take weighted means over the batch (Σ w·x / Σ w) instead of plain ones.
+    /// </summary>
+    public const string SubsamplingWeightsKey = "subsampling_weight";
+
+    /// <summary>The count every (entity, relation) pair starts from in <see cref="SubsamplingWeight"/> (RotatE's and NeuralKG's 4).</summary>
+    public const int SubsamplingCountStart = 4;
+
     private readonly IReadOnlyList<Triple> _triples;
+    private readonly float[]? _subsampling;
     private readonly int _entityCount;
     private readonly Dictionary<int, double>? _headProbability;
 
@@ -31,9 +42,10 @@ public sealed class TripleBatchSource : IBatchSource
     /// <param name="seed">Seed of the shuffle and the sampler.</param>
     /// <param name="mode">Which side negatives replace.</param>
     /// <param name="shuffle">Whether to shuffle each epoch.</param>
+    /// <param name="subsamplingWeights">Add each triple's subsampling weight to its batch (<see cref="SubsamplingWeightsKey"/>; RotatE / NeuralKG's <c>--use_weight</c>).</param>
     /// <exception cref="ArgumentException">Empty triples, or a triple's entity is outside [0, entityCount).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
-    public TripleBatchSource(IReadOnlyList<Triple> triples, int entityCount, int batchSize, int negatives, int seed = 0, CorruptionMode mode = CorruptionMode.Alternate, bool shuffle = true)
+    public TripleBatchSource(IReadOnlyList<Triple> triples, int entityCount, int batchSize, int negatives, int seed = 0, CorruptionMode mode = CorruptionMode.Alternate, bool shuffle = true, bool subsamplingWeights = false)
     {
         ArgumentNullException.ThrowIfNull(triples);
         if (triples.Count == 0)
@@ -62,7 +74,24 @@ public sealed class TripleBatchSource : IBatchSource
         Mode = mode;
         Shuffle = shuffle;
         _headProbability = mode == CorruptionMode.Bernoulli ? BernoulliProbabilities(triples) : null;
+        _subsampling = subsamplingWeights ? SubsamplingWeights(triples) : null;
     }
+
+    /// <summary>Whether batches carry <see cref="SubsamplingWeightsKey"/>.</summary>
+    public bool HasSubsamplingWeights => _subsampling is not null;
+
+    /// <summary>
+    /// The subsampling weight of training triple <paramref name="index"/> (word2vec-style, RotatE / NeuralKG's
+    /// <c>--use_weight</c>): <c>1 / sqrt(count(h, r) + count(t, r⁻¹))</c>, where count(h, r) is
+    /// <see cref="SubsamplingCountStart"/> plus the number of further training triples with that head and relation (and
+    /// count(t, r⁻¹) the same for tail and relation), so frequent partial triples weigh less.
+    /// </summary>
+    /// <param name="index">The triple's index in the training list.</param>
+    /// <exception cref="InvalidOperationException">The source was created without subsampling weights.</exception>
+    public double SubsamplingWeight(int index) =>
+        _subsampling is null
+            ? throw new InvalidOperationException("This source was created without subsampling weights (subsamplingWeights: true).")
+            : _subsampling[index];
 
     /// <summary>Triples per batch.</summary>
     public int BatchSize { get; }
@@ -143,19 +172,42 @@ public sealed class TripleBatchSource : IBatchSource
                 sides = new long[] { head ? 1 : 0 };
             }
 
-            yield return new Batch(
-                tensor(inputs, new long[] { size, 3 }, device: device),
-                null,
-                tensor(indices, device: device),
-                new Dictionary<string, Tensor>
+            var extras = new Dictionary<string, Tensor>
+            {
+                [NegativesKey] = tensor(negatives, new long[] { size, Negatives }, device: device),
+                [CorruptHeadKey] = tensor(sides, device: device),
+            };
+            if (_subsampling is not null)
+            {
+                var weights = new float[size];
+                for (var i = 0; i < size; i++)
                 {
-                    [NegativesKey] = tensor(negatives, new long[] { size, Negatives }, device: device),
-                    [CorruptHeadKey] = tensor(sides, device: device),
-                });
+                    weights[i] = _subsampling[order[start + i]];
+                }
+
+                extras[SubsamplingWeightsKey] = tensor(weights, device: device);
+            }
+
+            yield return new Batch(tensor(inputs, new long[] { size, 3 }, device: device), null, tensor(indices, device: device), extras);
         }
     }
 
     /// <summary>tph / (tph + hpt) per relation (Wang et al. 2014).</summary>
+    private static float[] SubsamplingWeights(IReadOnlyList<Triple> triples)
+    {
+        var headSide = new Dictionary<(int Entity, int Relation), int>();
+        var tailSide = new Dictionary<(int Entity, int Relation), int>();
+        foreach (var t in triples)
+        {
+            headSide[(t.Head, t.Relation)] = headSide.GetValueOrDefault((t.Head, t.Relation)) + 1;
+            tailSide[(t.Tail, t.Relation)] = tailSide.GetValueOrDefault((t.Tail, t.Relation)) + 1;
+        }
+
+        // NeuralKG starts a pair at 4 on its first triple and adds 1 per further one: 3 + occurrences.
+        const int offset = SubsamplingCountStart - 1;
+        return triples.Select(t => (float)(1 / Math.Sqrt(offset + headSide[(t.Head, t.Relation)] + offset + tailSide[(t.Tail, t.Relation)]))).ToArray();
+    }
+
     private static Dictionary<int, double> BernoulliProbabilities(IReadOnlyList<Triple> triples)
     {
         var tails = new Dictionary<(int Relation, int Head), int>();

@@ -84,8 +84,9 @@ public sealed class DualDELoss : Losses.DistillationLoss
     /// <param name="pNeg">Pooled soft weights of negatives.</param>
     /// <param name="hardPos">Hard loss of positives.</param>
     /// <param name="hardNeg">Pooled hard loss of negatives.</param>
+    /// <param name="subsamplingWeights">Per-triple weights [B] for weighted batch means (the code's <c>--use_weight</c>), or <c>null</c>.</param>
     /// <returns>The soft and hard parts (their sum is the objective).</returns>
-    public static (Tensor Soft, Tensor Hard) Objective(Tensor dPos, Tensor dNeg, Tensor pPos, Tensor pNeg, Tensor hardPos, Tensor hardNeg)
+    public static (Tensor Soft, Tensor Hard) Objective(Tensor dPos, Tensor dNeg, Tensor pPos, Tensor pNeg, Tensor hardPos, Tensor hardNeg, Tensor? subsamplingWeights = null)
     {
         ArgumentNullException.ThrowIfNull(dPos);
         ArgumentNullException.ThrowIfNull(dNeg);
@@ -93,8 +94,9 @@ public sealed class DualDELoss : Losses.DistillationLoss
         ArgumentNullException.ThrowIfNull(pNeg);
         ArgumentNullException.ThrowIfNull(hardPos);
         ArgumentNullException.ThrowIfNull(hardNeg);
-        var soft = (pPos * dPos).mean() + (pNeg * dNeg).mean();
-        var hard = ((1 - pPos) * hardPos).mean() + ((1 - pNeg) * hardNeg).mean();
+        var w = subsamplingWeights;
+        var soft = KgeLossMath.Mean(pPos * dPos, w) + KgeLossMath.Mean(pNeg * dNeg, w);
+        var hard = KgeLossMath.Mean((1 - pPos) * hardPos, w) + KgeLossMath.Mean((1 - pNeg) * hardNeg, w);
         return (soft, hard);
     }
 
@@ -129,6 +131,7 @@ public sealed class DualDELoss : Losses.DistillationLoss
         KgeLossMath.SameShape(sNeg, "student negative scores", tNeg, "teacher negative scores");
 
         var w = KgeLossMath.NegativeWeights(sNeg, AdversarialTemperature);
+        var subsampling = KgeLossMath.SubsamplingWeights(context);
         var dPos = ScoreDistillationLoss.ScoreDistance(sPos, tPos);
         if (UseStructure)
         {
@@ -141,7 +144,7 @@ public sealed class DualDELoss : Losses.DistillationLoss
         var pNeg = (w * DualDEWeights.Negative(Weights.StudentNegative, tNeg)).sum(1);
         var (softS, hardS) = Objective(
             dPos, dNeg, pPos, pNeg,
-            SelfAdversarialLoss.PositiveTerm(sPos), SelfAdversarialLoss.NegativeTerm(sNeg, w));
+            SelfAdversarialLoss.PositiveTerm(sPos), SelfAdversarialLoss.NegativeTerm(sNeg, w), subsampling);
         var parts = new Dictionary<string, Tensor>
         {
             [$"{Name}.soft-student"] = softS,
@@ -157,7 +160,7 @@ public sealed class DualDELoss : Losses.DistillationLoss
             var qNeg = (w * DualDEWeights.Negative(Weights.TeacherNegative, sNeg)).sum(1);
             var (softT, hardT) = Objective(
                 dPos, dNeg, qPos, qNeg,
-                SelfAdversarialLoss.PositiveTerm(tPos), SelfAdversarialLoss.NegativeTerm(tNeg, wT));
+                SelfAdversarialLoss.PositiveTerm(tPos), SelfAdversarialLoss.NegativeTerm(tNeg, wT), subsampling);
             parts[$"{Name}.soft-teacher"] = softT;
             parts[$"{Name}.hard-teacher"] = hardT;
             parts[$"{Name}.q-pos"] = qPos.detach().mean();

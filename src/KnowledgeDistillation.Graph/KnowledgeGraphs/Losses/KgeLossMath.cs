@@ -51,6 +51,39 @@ public static class KgeLossMath
         }
     }
 
+    /// <summary>
+    /// The batch mean of <paramref name="values"/> ([B]), or with <paramref name="weights"/> ([B], e.g. subsampling weights)
+    /// the weighted mean <c>Σ w·x / Σ w</c>, as NeuralKG's losses take it with <c>--use_weight</c>.
+    /// </summary>
+    /// <param name="values">Per-triple values, [B].</param>
+    /// <param name="weights">Per-triple weights, [B] and positive, or <c>null</c> for the plain mean.</param>
+    /// <exception cref="ArgumentException">The weights are not a [B] vector.</exception>
+    public static Tensor Mean(Tensor values, Tensor? weights)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (weights is null)
+        {
+            return values.mean();
+        }
+
+        if (weights.dim() != 1 || weights.shape[0] != values.shape[0])
+        {
+            throw new ArgumentException(
+                $"Subsampling weights must have shape [{values.shape[0]}] (one per triple); got {Guard.Shape(weights)}.", nameof(weights));
+        }
+
+        var w = weights.to_type(values.dtype);
+        return (w * values).sum() / w.sum();
+    }
+
+    /// <summary>The batch's subsampling weights (<see cref="TripleBatchSource.SubsamplingWeightsKey"/>), or <c>null</c> when it has none.</summary>
+    /// <param name="context">The step's context.</param>
+    public static Tensor? SubsamplingWeights(DistillationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Batch.Extras.TryGetValue(TripleBatchSource.SubsamplingWeightsKey, out var w) ? w : null;
+    }
+
     /// <summary>Checks that two score tensors have the same shape (the teacher and the student must score the same triples and negatives); see <see cref="Guard.SameShape"/>.</summary>
     /// <param name="a">First tensor.</param>
     /// <param name="aName">Its name.</param>

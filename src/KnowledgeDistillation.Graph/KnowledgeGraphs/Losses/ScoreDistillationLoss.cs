@@ -59,12 +59,14 @@ public sealed class ScoreDistillationLoss : Losses.DistillationLoss
     /// <param name="teacherPositive">Teacher scores of the positives [B].</param>
     /// <param name="teacherNegative">Teacher scores of the negatives [B, N].</param>
     /// <param name="adversarialTemperature">α, or <c>null</c>.</param>
-    public static Tensor Value(Tensor studentPositive, Tensor studentNegative, Tensor teacherPositive, Tensor teacherNegative, double? adversarialTemperature)
+    /// <param name="subsamplingWeights">Per-triple weights [B] for weighted batch means, or <c>null</c> (plain means).</param>
+    public static Tensor Value(Tensor studentPositive, Tensor studentNegative, Tensor teacherPositive, Tensor teacherNegative, double? adversarialTemperature, Tensor? subsamplingWeights = null)
     {
         KgeLossMath.CheckPositives(studentPositive, nameof(studentPositive));
         KgeLossMath.CheckNegatives(studentNegative, studentPositive, nameof(studentNegative));
         var weights = KgeLossMath.NegativeWeights(studentNegative, adversarialTemperature);
-        return ScoreDistance(studentPositive, teacherPositive).mean() + (weights * ScoreDistance(studentNegative, teacherNegative)).sum(1).mean();
+        return KgeLossMath.Mean(ScoreDistance(studentPositive, teacherPositive), subsamplingWeights)
+            + KgeLossMath.Mean((weights * ScoreDistance(studentNegative, teacherNegative)).sum(1), subsamplingWeights);
     }
 
     /// <inheritdoc />
@@ -85,6 +87,7 @@ public sealed class ScoreDistillationLoss : Losses.DistillationLoss
             s.Feature(KgeParticipant.NegativeScores, Student),
             DetachTeacher ? tPos.detach() : tPos,
             DetachTeacher ? tNeg.detach() : tNeg,
-            AdversarialTemperature));
+            AdversarialTemperature,
+            KgeLossMath.SubsamplingWeights(context)));
     }
 }

@@ -44,12 +44,13 @@ public sealed class SelfAdversarialLoss : Losses.DistillationLoss
     /// <param name="positive">Positive scores [B].</param>
     /// <param name="negative">Negative scores [B, N].</param>
     /// <param name="adversarialTemperature">α &gt; 0, or <c>null</c> for uniform weights.</param>
-    public static Tensor Value(Tensor positive, Tensor negative, double? adversarialTemperature)
+    /// <param name="subsamplingWeights">Per-triple weights [B] for weighted batch means (<see cref="TripleBatchSource.SubsamplingWeightsKey"/>), or <c>null</c> (plain means).</param>
+    public static Tensor Value(Tensor positive, Tensor negative, double? adversarialTemperature, Tensor? subsamplingWeights = null)
     {
         KgeLossMath.CheckPositives(positive, nameof(positive));
         KgeLossMath.CheckNegatives(negative, positive, nameof(negative));
         var weights = KgeLossMath.NegativeWeights(negative, adversarialTemperature);
-        return PositiveTerm(positive).mean() + NegativeTerm(negative, weights).mean();
+        return KgeLossMath.Mean(PositiveTerm(positive), subsamplingWeights) + KgeLossMath.Mean(NegativeTerm(negative, weights), subsamplingWeights);
     }
 
     /// <inheritdoc />
@@ -63,6 +64,7 @@ public sealed class SelfAdversarialLoss : Losses.DistillationLoss
         return new LossResult(Name, Value(
             output.Feature(KgeParticipant.PositiveScores, Participant),
             output.Feature(KgeParticipant.NegativeScores, Participant),
-            AdversarialTemperature));
+            AdversarialTemperature,
+            KgeLossMath.SubsamplingWeights(context)));
     }
 }
