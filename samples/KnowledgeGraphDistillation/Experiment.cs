@@ -61,7 +61,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         {
             clock.Restart();
             using var participant = KgeParticipant.Student(alone);
-            var loss = new SelfAdversarialLoss(adversarialTemperature: adv);
+            var loss = WithL3(new SelfAdversarialLoss(adversarialTemperature: adv), alone, "l3-student");
             Fit("student-alone", alone, new[] { participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student alone", seed, alone, clock.Elapsed.TotalSeconds));
             if (settings.Stage2Epochs > 0)
@@ -77,7 +77,7 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         using (var kd = Create(settings.StudentDim, seed))
         {
             clock.Restart();
-            var loss = new SelfAdversarialLoss(adversarialTemperature: adv) + new ScoreDistillationLoss(adversarialTemperature: adv);
+            var loss = WithL3(new SelfAdversarialLoss(adversarialTemperature: adv) + new ScoreDistillationLoss(adversarialTemperature: adv), kd, "l3-student");
             using var participant = KgeParticipant.Student(kd);
             Fit("score-kd", kd, new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student + score KD", seed, kd, clock.Elapsed.TotalSeconds));
@@ -88,14 +88,16 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         using var weights = new DualDEWeights(settings.ShareStudentSigmoid);
         var stages = Recipes.DualDE(
             weights, settings.StudentEpochs, settings.Stage2Epochs,
-            stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv).Stages;
+            stage2Optimizer: Adam(settings.Stage2LearningRate), useStructure: settings.Structure, adversarialTemperature: adv).Stages
+            .Select((stage, i) => stage.WithLoss(WithL3(WithL3(stage.Loss, dualde, "l3-student"), i == 0 ? null : teacherModel, "l3-teacher")))
+            .ToArray();
         var participants = new IDistillationModel[] { teacher, student };
         clock.Restart();
         Run("dualde-stage1", seed, dualde, new Distiller(participants, stages.Take(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
         rows.Add(Evaluate("DualDE stage 1", seed, dualde, clock.Elapsed.TotalSeconds));
         logger.LogInformation("Soft-label sigmoid after stage 1: a={A:F3} b={B:F3} a'={A2:F3} b'={B2:F3}",
             weights.StudentPositive.A.item<float>(), weights.StudentPositive.B.item<float>(), weights.StudentNegative.A.item<float>(), weights.StudentNegative.B.item<float>());
-        if (stages.Count > 1)
+        if (stages.Length > 1)
         {
             Run("dualde-stage2", seed, dualde, new Distiller(participants, stages.Skip(1), Options(settings.StudentEpochs, seed), distillerLogger), data, cancellationToken);
             rows.Add(Evaluate("DualDE stage 1+2", seed, dualde, clock.Elapsed.TotalSeconds));
@@ -135,6 +137,10 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             : data;
         Run("teacher", seed, teacherModel, new Distiller(new[] { asStudent }, loss, options, distillerLogger), batches, cancellationToken, resumeFrom);
     }
+
+    /// <summary><paramref name="loss"/> plus the L3 term of <paramref name="model"/> when --l3 is set (the DualDE code's regulariser).</summary>
+    private IDistillationLoss WithL3(IDistillationLoss loss, KgeModel? model, string name) =>
+        settings.StudentRegularization > 0 && model is not null ? loss + new EmbeddingL3Regularization(model, settings.StudentRegularization, name) : loss;
 
     private KgeModel Create(int dim, int? seed = null)
     {

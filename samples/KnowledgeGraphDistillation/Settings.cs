@@ -35,6 +35,7 @@ internal sealed record Settings
     public bool ShareStudentSigmoid { get; init; }
     public double? InitMargin { get; init; }
     public bool Subsampling { get; init; }
+    public double StudentRegularization { get; init; }
 
     public const string Help = """
         Trains a high-dimensional KGE teacher, then a low-dimensional student alone, with score distillation and with DualDE
@@ -63,6 +64,8 @@ internal sealed record Settings
           --label-smoothing X     label smoothing of 1-N scoring (default 0)
           --teacher-l3 X          L3 regularisation of the teacher's whole embedding tables during its training, as the
                                   DualDE code's NeuralKG does for ComplEx/DistMult (its WN18RR scripts: 5e-6; default off)
+          --l3 X                  the same L3 term on every student run (alone, score KD, DualDE) and, in DualDE's stage 2,
+                                  on the teacher too, as the DualDE code does (its scripts: 5e-6; default off)
           --teacher-file FILE     the teacher's weights (safetensors): loaded if FILE exists (no teacher training; every seed
                                   then distils the same teacher, as the paper does), else trained once and saved there
           --checkpoints DIR       checkpoint the teacher's training after every epoch in DIR/teacher-seedN and resume it
@@ -127,6 +130,7 @@ internal sealed record Settings
                 "--teacher-one-to-n" => s with { TeacherOneToN = true },
                 "--label-smoothing" => s with { LabelSmoothing = Dbl() },
                 "--teacher-l3" => s with { TeacherRegularization = Dbl() },
+                "--l3" => s with { StudentRegularization = Dbl() },
                 "--teacher-file" => s with { TeacherFile = Next() },
                 "--checkpoints" => s with { Checkpoints = Next() },
                 "--teacher-only" => s with { TeacherOnly = true },
@@ -178,6 +182,8 @@ internal sealed record Settings
         Require(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), not {LabelSmoothing}.");
         Require(TeacherRegularization >= 0 && double.IsFinite(TeacherRegularization), $"--teacher-l3 must be >= 0 (0 = off), not {TeacherRegularization}.");
         Require(TeacherRegularization == 0 || Model is "ComplEx" or "DistMult", $"--teacher-l3 is the L3 regulariser of ComplEx and DistMult, not of {Model}.");
+        Require(StudentRegularization >= 0 && double.IsFinite(StudentRegularization), $"--l3 must be >= 0 (0 = off), not {StudentRegularization}.");
+        Require(StudentRegularization == 0 || Model is "ComplEx" or "DistMult", $"--l3 is the L3 regulariser of ComplEx and DistMult, not of {Model}.");
         Require(InitMargin is null || (InitMargin > -2 && double.IsFinite(InitMargin.Value)), $"--init-margin must be a number > -2 (the range is (X + 2) / dim), not {InitMargin}.");
         Require(TeacherFile is null || !Directory.Exists(TeacherFile), $"--teacher-file must name a file, not the directory '{TeacherFile}'.");
         Require(Directory.Exists(Data), $"--data: the directory '{Data}' does not exist.");

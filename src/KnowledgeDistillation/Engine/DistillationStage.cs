@@ -62,4 +62,21 @@ public sealed class DistillationStage
 
     /// <summary>The learning-rate schedule; <c>null</c> uses <see cref="DistillerOptions.LearningRateSchedule"/>.</summary>
     public LearningRateScheduleOptions? LearningRateSchedule { get; init; }
+
+    /// <summary>
+    /// The same stage (name, epochs, trainable and active participants, optimisers, update order, schedule) with another
+    /// objective, e.g. a recipe's stage plus a regulariser: <c>stage.WithLoss(stage.Loss + regulariser)</c>.
+    /// </summary>
+    /// <param name="loss">The new objective.</param>
+    /// <returns>A new stage; this one is unchanged.</returns>
+    public DistillationStage WithLoss(IDistillationLoss loss) => new(Name, loss)
+    {
+        Epochs = Epochs,
+        Trainable = Trainable,
+        Active = Active,
+        Optimizer = Optimizer,
+        ParticipantOptimizers = ParticipantOptimizers,
+        UpdateOrder = UpdateOrder,
+        LearningRateSchedule = LearningRateSchedule,
+    };
 }

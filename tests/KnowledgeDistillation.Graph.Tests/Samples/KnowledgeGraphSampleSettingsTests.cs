@@ -48,6 +48,8 @@ public sealed class KnowledgeGraphSampleSettingsTests : IDisposable
     [InlineData("--teacher-file /tmp", "--teacher-file must name a file, not the directory '/tmp'.")]
     [InlineData("--checkpoints", "--checkpoints needs a value.")]
     [InlineData("--init-margin -2", "--init-margin must be a number > -2*")]
+    [InlineData("--l3 -0.5", "--l3 must be >= 0*")]
+    [InlineData("--model RotatE --l3 1e-6", "--l3 is the L3 regulariser of ComplEx and DistMult, not of RotatE.")]
     [InlineData("--init-margin wide", "--init-margin needs a number, not 'wide'.")]
     public void Bad_arguments_fail_with_one_line_naming_the_option(string arguments, string message)
     {
