@@ -25,8 +25,10 @@ public sealed class GraphCatalogueTests
     {
         using var scope = NewDisposeScope();
         using var weights = new DualDEWeights();
+        using var kge = new ComplEx(4, 2, 3);
         var losses = new (string Factory, IDistillationLoss Loss)[]
         {
+            ("EmbeddingL3", Loss.EmbeddingL3(kge, 1e-3)),
             ("Cpf", Loss.Cpf()),
             ("MaskedCrossEntropy", Loss.MaskedCrossEntropy()),
             ("DualDE", Loss.DualDE(weights, adjustTeacher: true)),

@@ -58,6 +58,15 @@ public static partial class GraphLosses
         /// <param name="name">Reporting name.</param>
         public static SelfAdversarialLoss SelfAdversarial(string participant = "student", double? adversarialTemperature = 1.0, string name = "hard") =>
             new(participant, adversarialTemperature, name);
+
+        /// <summary>
+        /// L3 regularisation of a KGE model's whole embedding tables, <c>λ(Σ|E|³ + Σ|R|³)</c>, as NeuralKG (and the DualDE code)
+        /// adds it for ComplEx and DistMult. Reports "NAME".
+        /// </summary>
+        /// <param name="model">The regularised model.</param>
+        /// <param name="weight">λ &gt; 0.</param>
+        /// <param name="name">Reporting name.</param>
+        public static EmbeddingL3Regularization EmbeddingL3(KgeModel model, double weight, string name = "l3") => new(model, weight, name);
     }
 }
 
