@@ -25,23 +25,7 @@ public sealed class LinkPredictionSelectionTests
         random.manual_seed(3);
         using var model = new DistMult(10, 2, 4);
         using var callback = new LinkPredictionCallback(model, evaluator, graph.Valid, restoreBest: true);
-        var control = new TrainingControl();
-        var states = new List<float[]>();
-        var mrrs = new List<double>();
-        for (var epoch = 0; epoch < 5; epoch++)
-        {
-            using (no_grad())
-            {
-                foreach (var p in model.parameters())
-                {
-                    p.copy_(randn(p.shape));
-                }
-            }
-
-            states.Add(Flat(model));
-            mrrs.Add(evaluator.Evaluate(model, graph.Valid).Mrr); // the independent reference: each state's own MRR
-            callback.OnEpochEnd(Record("s", epoch, 5), control);
-        }
+        var (states, mrrs) = FeedRandomStates(model, evaluator, graph.Valid, callback, 5);
 
         var best = mrrs.IndexOf(mrrs.Max());
         callback.OnFitEnd(new FitResult(Array.Empty<EpochRecord>(), TimeSpan.Zero, false));
@@ -125,22 +109,7 @@ public sealed class LinkPredictionSelectionTests
         random.manual_seed(3);
         using var model = new DistMult(10, 2, 4);
         using var saved = new LinkPredictionCallback(model, evaluator, graph.Valid, patience: 10, restoreBest: true);
-        var states = new List<float[]>();
-        var mrrs = new List<double>();
-        for (var epoch = 0; epoch < 5; epoch++)
-        {
-            using (no_grad())
-            {
-                foreach (var p in model.parameters())
-                {
-                    p.copy_(randn(p.shape));
-                }
-            }
-
-            states.Add(Flat(model));
-            mrrs.Add(evaluator.Evaluate(model, graph.Valid).Mrr);
-            saved.OnEpochEnd(Record("s", epoch, 5), new TrainingControl());
-        }
+        var (states, mrrs) = FeedRandomStates(model, evaluator, graph.Valid, saved, 5);
 
         // As the engine does: export, copy to the CPU, import into a fresh callback of a fresh model.
         var exported = saved.Export().ToDictionary(kv => kv.Key, kv => kv.Value.cpu().clone());
@@ -175,6 +144,34 @@ public sealed class LinkPredictionSelectionTests
         var act = () => restored.Import(saved.Export());
 
         act.Should().Throw<InvalidDataException>().WithMessage("*link-prediction*weights*");
+    }
+
+    /// <summary>
+    /// Gives the model <paramref name="epochs"/> random states, each followed by the callback's epoch end, and returns each
+    /// state with its own validation MRR (the independent reference the selection is checked against).
+    /// </summary>
+    private static (List<float[]> States, List<double> Mrrs) FeedRandomStates(
+        KgeModel model, LinkPredictionEvaluator evaluator, IReadOnlyList<Triple> valid, LinkPredictionCallback callback, int epochs)
+    {
+        var control = new TrainingControl();
+        var states = new List<float[]>();
+        var mrrs = new List<double>();
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            using (no_grad())
+            {
+                foreach (var p in model.parameters())
+                {
+                    p.copy_(randn(p.shape));
+                }
+            }
+
+            states.Add(Flat(model));
+            mrrs.Add(evaluator.Evaluate(model, valid).Mrr);
+            callback.OnEpochEnd(Record("s", epoch, epochs), control);
+        }
+
+        return (states, mrrs);
     }
 
     private static float[] Flat(KgeModel model) =>
