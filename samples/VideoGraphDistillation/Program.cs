@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 // the labels. Student: a small 2D CNN with temporal average pooling. Methods: the student alone, KD from each single teacher,
 // averaged multi-teacher KD, graph distillation with the logits graph, the representation graph, or both.
 // Usage: dotnet run -c Release --project samples/VideoGraphDistillation -- [--train 2000] [--test 1000] [--frames 6]
-//   [--pretext-epochs 2] [--finetune-epochs 2] [--student-epochs 3] [--seeds 1] [--batch 32] [--threads 1]
+//   [--pretext-epochs 2] [--finetune-epochs 2] [--student-epochs 3] [--seeds 1] [--first-seed 0] [--batch 32] [--threads 1]
 //   [--methods student,kd-t0,...] [--results DIR] [--data DIR] | --bench-step [--steps 20]
 var settings = Settings.Parse(args);
 using var threads = new ThreadScope(settings.Threads);
@@ -84,7 +84,7 @@ for (var k = 0; k < tasks.Length; k++)
 
 var names = teachers.Select(t => t.Name).ToArray();
 var methods = settings.Methods ?? new[] { "student", "kd-t0", "kd-t1", "kd-t2", "mt-kd-average", "graph-logits", "graph-representation", "graph-both" };
-foreach (var seed in Enumerable.Range(0, settings.Seeds))
+foreach (var seed in Enumerable.Range(settings.FirstSeed, settings.Seeds))
 {
     foreach (var method in methods)
     {

@@ -10,6 +10,7 @@ internal sealed record Settings
     public int FinetuneEpochs { get; init; } = 2;
     public int StudentEpochs { get; init; } = 3;
     public int Seeds { get; init; } = 1;
+    public int FirstSeed { get; init; }
     public int Batch { get; init; } = 32;
     public int Threads { get; init; } = 1;
     public double Temperature { get; init; } = 4.0;
@@ -41,6 +42,7 @@ internal sealed record Settings
                 "--finetune-epochs" => s with { FinetuneEpochs = Int() },
                 "--student-epochs" => s with { StudentEpochs = Int() },
                 "--seeds" => s with { Seeds = Int() },
+                "--first-seed" => s with { FirstSeed = Int() },
                 "--batch" => s with { Batch = Int() },
                 "--threads" => s with { Threads = Int() },
                 "--temperature" => s with { Temperature = Double() },
