@@ -86,11 +86,16 @@ public sealed class ImageFolderDataset : IDataset
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Expected 0..{Count - 1}.");
         }
 
-        var path = _files[index];
-        using var bitmap = Decode(path);
+        return Read(_files[index], _options, _labels[index]);
+    }
+
+    /// <summary>Decodes one image file into a sample <c>[C, H, W]</c> in [0, 1] (also used by <see cref="ClipFolderDataset"/> for frames).</summary>
+    internal static DataSample Read(string path, ImageFolderOptions options, long? label)
+    {
+        using var bitmap = Decode(path, options);
         var width = bitmap.Width;
         var height = bitmap.Height;
-        var channels = _options.Grayscale ? 1 : 3;
+        var channels = options.Grayscale ? 1 : 3;
         var values = new float[channels * height * width];
         var pixels = bitmap.GetPixelSpan();
         var plane = height * width;
@@ -109,10 +114,10 @@ public sealed class ImageFolderDataset : IDataset
             }
         }
 
-        return new DataSample(values, [channels, height, width], _labels[index]);
+        return new DataSample(values, [channels, height, width], label);
     }
 
-    private SKBitmap Decode(string path)
+    private static SKBitmap Decode(string path, ImageFolderOptions options)
     {
         SKBitmap? decoded = null;
         try
@@ -125,10 +130,10 @@ public sealed class ImageFolderDataset : IDataset
                 }
 
                 var (w, h) = (codec.Info.Width, codec.Info.Height);
-                if (w < 1 || h < 1 || (long)w * h > _options.MaxPixels)
+                if (w < 1 || h < 1 || (long)w * h > options.MaxPixels)
                 {
                     throw new InvalidDataException(
-                        $"Image '{path}' states a size of {w}x{h} pixels in its header; expected 1..{_options.MaxPixels} pixels " +
+                        $"Image '{path}' states a size of {w}x{h} pixels in its header; expected 1..{options.MaxPixels} pixels " +
                         $"(ImageFolderOptions.MaxPixels). The file is damaged, or raise the limit for images this large.");
                 }
 
@@ -141,7 +146,7 @@ public sealed class ImageFolderDataset : IDataset
                 }
             }
 
-            if (_options.Width is not { } width || _options.Height is not { } height || (decoded.Width == width && decoded.Height == height))
+            if (options.Width is not { } width || options.Height is not { } height || (decoded.Width == width && decoded.Height == height))
             {
                 var result = decoded;
                 decoded = null;

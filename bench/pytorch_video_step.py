@@ -1,0 +1,86 @@
+"""Issue 17's clip training step in PyTorch, for a side-by-side ratio with `samples/VideoGraphDistillation --bench-step`.
+
+The same two models as the .NET side, written from the C# definitions (src/KnowledgeDistillation/Models/Video/):
+  student-framecnn  per-frame 2D CNN: stem conv3x3 stride 2 (1->4) - BN - ReLU, then conv3x3 - BN - ReLU - maxpool2 blocks
+                    (4->8, 8->16), spatial mean per frame, mean over frames, linear 16->10;
+  teacher-cnn3d     3D CNN: stem conv3x3x3 stride (1,2,2) (1->8) - BN3d - ReLU, blocks conv3x3x3 - BN3d - ReLU -
+                    maxpool(1,2,2) (8->16, 16->32), mean over time and space, linear 32->10.
+Step: forward on random clips [batch, frames, 1, 64, 64], cross-entropy, backward, SGD lr 0.05 momentum 0.9. Three warm-up
+steps, then the median of --steps steps. Prints "name median_ms" lines, like the .NET side.
+
+Run with the Debian PyTorch: /usr/bin/python3 bench/pytorch_video_step.py --threads 1 [--batch 32 --frames 6 --steps 20]
+"""
+import os
+import sys
+
+if "--threads" in sys.argv[:-1]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", sys.argv[sys.argv.index("--threads") + 1])
+else:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+class FrameCnn(nn.Module):
+    def __init__(self, channels=(4, 8, 16), classes=10):
+        super().__init__()
+        layers = [nn.Sequential(nn.Conv2d(1, channels[0], 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(channels[0]), nn.ReLU())]
+        for i in range(1, len(channels)):
+            layers.append(nn.Sequential(nn.Conv2d(channels[i - 1], channels[i], 3, padding=1, bias=False), nn.BatchNorm2d(channels[i]), nn.ReLU(), nn.MaxPool2d(2)))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(channels[-1], classes)
+
+    def forward(self, clips):
+        b, t = clips.shape[:2]
+        per_frame = self.features(clips.flatten(0, 1)).flatten(2).mean(2)
+        return self.classifier(per_frame.reshape(b, t, -1).transpose(1, 2).flatten(2).mean(2))
+
+
+class VideoCnn3d(nn.Module):
+    def __init__(self, channels=(8, 16, 32), classes=10):
+        super().__init__()
+        layers = [nn.Sequential(nn.Conv3d(1, channels[0], 3, stride=(1, 2, 2), padding=1, bias=False), nn.BatchNorm3d(channels[0]), nn.ReLU())]
+        for i in range(1, len(channels)):
+            layers.append(nn.Sequential(nn.Conv3d(channels[i - 1], channels[i], 3, padding=1, bias=False), nn.BatchNorm3d(channels[i]), nn.ReLU(),
+                                        nn.MaxPool3d((1, 2, 2), (1, 2, 2))))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(channels[-1], classes)
+
+    def forward(self, clips):
+        return self.classifier(self.features(clips.permute(0, 2, 1, 3, 4)).flatten(2).mean(2))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--frames", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=20)
+    a = parser.parse_args()
+    torch.set_num_threads(a.threads)
+    for name, factory in (("student-framecnn", FrameCnn), ("teacher-cnn3d", VideoCnn3d)):
+        torch.manual_seed(0)
+        model = factory()
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        clips = torch.randn(a.batch, a.frames, 1, 64, 64)
+        labels = torch.randint(0, 10, (a.batch,))
+        times = []
+        for step in range(a.steps + 3):
+            start = time.perf_counter()
+            opt.zero_grad()
+            F.cross_entropy(model(clips), labels).backward()
+            opt.step()
+            if step >= 3:
+                times.append((time.perf_counter() - start) * 1000)
+        print(f"{name} {statistics.median(times):.2f}")
+
+
+if __name__ == "__main__":
+    main()
