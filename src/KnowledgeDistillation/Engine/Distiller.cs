@@ -347,9 +347,17 @@ public sealed partial class Distiller : IDisposable
         var resumed = stageIndex == state.Start.StageIndex ? state.Resumed : null;
         var run = resumed?.Run ?? new StageRun(stage, _participants, _options, device);
         using var optimizers = resumed?.Optimizers ?? run.CreateOptimizers();
+        var continuesStage = resumed is not null && (state.Start.Epoch > 0 || state.Start.BatchInEpoch > 0);
         foreach (var callback in Callbacks)
         {
-            callback.OnStageStart(stage);
+            if (continuesStage)
+            {
+                callback.OnStageResumed(stage);
+            }
+            else
+            {
+                callback.OnStageStart(stage);
+            }
         }
 
         _logger.LogInformation(

@@ -9,6 +9,15 @@ public interface IDistillationCallback
     {
     }
 
+    /// <summary>
+    /// Called instead of <see cref="OnStageStart"/> when <see cref="Distiller.Resume"/> continues a stage that had already
+    /// begun (the checkpoint lies after its first batch). The default calls <see cref="OnStageStart"/>; a callback whose
+    /// state is checkpointed (<see cref="ILossState"/>, restored before this call) overrides it so that the restored
+    /// state (a patience count, say) is not reset, and the resumed run decides as the uninterrupted one would.
+    /// </summary>
+    /// <param name="stage">The stage.</param>
+    void OnStageResumed(DistillationStage stage) => OnStageStart(stage);
+
     /// <summary>Called after every optimisation step (no tensor values are read back for it).</summary>
     /// <param name="step">Where training stands.</param>
     void OnStepEnd(StepInfo step)

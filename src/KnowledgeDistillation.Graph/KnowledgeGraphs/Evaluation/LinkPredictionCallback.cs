@@ -108,6 +108,12 @@ public sealed class LinkPredictionCallback : IDistillationCallback, ILossState, 
         _sinceBest = 0;
     }
 
+    /// <summary>Keeps the patience count restored from the checkpoint (the stage had begun before the stop).</summary>
+    /// <param name="stage">The stage.</param>
+    public void OnStageResumed(DistillationStage stage)
+    {
+    }
+
     /// <inheritdoc />
     public void OnEpochEnd(EpochRecord record, TrainingControl control)
     {

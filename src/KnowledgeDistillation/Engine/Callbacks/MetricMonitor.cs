@@ -18,6 +18,9 @@ internal sealed class MetricMonitor
 
     public double? Best { get; private set; }
 
+    /// <summary>Replaces the best value (a checkpoint's).</summary>
+    public void Restore(double? best) => Best = best;
+
     public string Describe => $"{_participant}.{_metric}";
 
     /// <summary>Reads the record's value; null when the epoch was not evaluated.</summary>
