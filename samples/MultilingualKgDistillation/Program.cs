@@ -121,7 +121,7 @@ Dictionary<string, KgeModel> Models(int seed)
 KensRun Train(Dictionary<string, KgeModel> models, double? alignmentWeight, int seed)
 {
     var run = Kens.Build(graph, models, alignmentWeight, alignmentWeight is null ? null : settings.SelfLearningEvery, settings.AdversarialTemperature,
-        loggerFactory.CreateLogger("KEnS"));
+        loggerFactory.CreateLogger("KEnS"), settings.SelfLearningCandidates);
     var data = new MultilingualBatchSource(graph, settings.BatchSize, settings.Negatives, settings.KnowledgeStepsPerAlignment, seed, alignmentSteps: alignmentWeight is not null);
     using var distiller = new Distiller(run.Participants, run.Loss, new DistillerOptions
     {

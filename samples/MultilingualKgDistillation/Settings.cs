@@ -1,4 +1,5 @@
 using System.Globalization;
+using KnowledgeDistillation.Graph.KnowledgeGraphs.Multilingual;
 
 namespace MultilingualKgDistillation;
 
@@ -17,6 +18,7 @@ internal sealed record Settings
     public double AlignmentWeight { get; init; } = 1.0;
     public int KnowledgeStepsPerAlignment { get; init; } = 4;
     public int SelfLearningEvery { get; init; } = 10;
+    public CslsCandidates SelfLearningCandidates { get; init; } = CslsCandidates.Neighbourhood;
     public int K { get; init; } = 10;
     public int MaxValid { get; init; } = 3000;
     public string[]? Languages { get; init; }
@@ -39,6 +41,8 @@ internal sealed record Settings
           --align-weight X           lambda of the alignment term (default 1)
           --steps-per-align N        knowledge steps between alignment steps (default 4)
           --self-learning-every N    epochs per CSLS self-learning round (default 10)
+          --self-learning-candidates neighbourhood|all
+                                     pair only within CSLS neighbourhoods (default; the released code) or any unaligned entity
           --k N                      candidates per model (default 10)
           --max-valid N              validation triples per target used to learn weights (default 3000)
           --languages el,ja,...      languages to load (default all); --targets el,ja (default all)
@@ -68,6 +72,15 @@ internal sealed record Settings
                 "--align-weight" => s with { AlignmentWeight = Dbl() },
                 "--steps-per-align" => s with { KnowledgeStepsPerAlignment = Int() },
                 "--self-learning-every" => s with { SelfLearningEvery = Int() },
+                "--self-learning-candidates" => s with
+                {
+                    SelfLearningCandidates = Next() switch
+                    {
+                        "neighbourhood" => CslsCandidates.Neighbourhood,
+                        "all" => CslsCandidates.All,
+                        _ => throw new ArgumentException($"--self-learning-candidates takes neighbourhood or all, not '{args[i]}'."),
+                    },
+                },
                 "--k" => s with { K = Int() },
                 "--max-valid" => s with { MaxValid = Int() },
                 "--languages" => s with { Languages = Next().Split(',') },

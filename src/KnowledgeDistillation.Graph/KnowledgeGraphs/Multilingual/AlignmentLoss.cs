@@ -29,8 +29,10 @@ public sealed class AlignmentLoss : Losses.DistillationLoss
     /// <param name="neighbours">CSLS neighbourhood size k (KEnS: 3).</param>
     /// <param name="logger">Receives one line per self-learning round.</param>
     /// <param name="name">Part name.</param>
+    /// <param name="selfLearningCandidates">Which unaligned entities a self-learning round may pair (default: only within each other's
+    /// CSLS neighbourhoods, as the released KEnS code does).</param>
     public AlignmentLoss(MultilingualKnowledgeGraph graph, IReadOnlyDictionary<string, KgeModel> models, double weight = 1.0, int? selfLearningEvery = null,
-        int neighbours = 3, ILogger? logger = null, string name = "alignment")
+        int neighbours = 3, ILogger? logger = null, string name = "alignment", CslsCandidates selfLearningCandidates = CslsCandidates.Neighbourhood)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -44,6 +46,11 @@ public sealed class AlignmentLoss : Losses.DistillationLoss
             ArgumentOutOfRangeException.ThrowIfLessThan(every, 1, nameof(selfLearningEvery));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(neighbours, 1);
+        if (!Enum.IsDefined(selfLearningCandidates))
+        {
+            throw new ArgumentOutOfRangeException(nameof(selfLearningCandidates), selfLearningCandidates, "Use CslsCandidates.Neighbourhood or CslsCandidates.All.");
+        }
+        SelfLearningCandidates = selfLearningCandidates;
         _graph = graph;
         _models = models;
         _state = new AlignmentState(graph);
@@ -61,6 +68,9 @@ public sealed class AlignmentLoss : Losses.DistillationLoss
 
     /// <summary>CSLS neighbourhood size.</summary>
     public int Neighbours { get; }
+
+    /// <summary>Which unaligned entities a self-learning round may pair.</summary>
+    public CslsCandidates SelfLearningCandidates { get; }
 
     /// <summary>The current (seed + learned) alignments.</summary>
     public AlignmentState Alignments => _state;
@@ -123,7 +133,7 @@ public sealed class AlignmentLoss : Losses.DistillationLoss
             var alignedB = current.Pairs.Select(x => x.Target).ToHashSet();
             var candidatesA = Enumerable.Range(0, _graph[a].EntityCount).Where(e => !alignedA.Contains(e)).ToArray();
             var candidatesB = Enumerable.Range(0, _graph[b].EntityCount).Where(e => !alignedB.Contains(e)).ToArray();
-            var found = Csls.MutualNearest(_models[a].EntityEmbeddings, _models[b].EntityEmbeddings, candidatesA, candidatesB, Neighbours);
+            var found = Csls.MutualNearest(_models[a].EntityEmbeddings, _models[b].EntityEmbeddings, candidatesA, candidatesB, Neighbours, SelfLearningCandidates);
             var n = _state.Extend(p, found);
             added += n;
             _logger.LogInformation("Self-learning {A}-{B}: +{Added} pairs ({Total} aligned)", a, b, n, _state[p].Count);

@@ -55,18 +55,33 @@ public static class Csls
     /// <param name="candidatesA">Row ids of A that may be aligned (e.g. the unaligned ones).</param>
     /// <param name="candidatesB">Row ids of B that may be aligned.</param>
     /// <param name="k">Neighbourhood size (KEnS: 3).</param>
+    /// <param name="candidates">
+    /// Whether a row may pair only with the unaligned rows among its <paramref name="k"/> nearest neighbours (cosine, over all rows of
+    /// the other table; the released KEnS code's rule) or with any unaligned row (the default, for compatibility).
+    /// </param>
     /// <returns>(row of A, row of B) pairs, ordered by row of A.</returns>
-    public static IReadOnlyList<(int A, int B)> MutualNearest(Tensor a, Tensor b, IReadOnlyList<int> candidatesA, IReadOnlyList<int> candidatesB, int k = 3)
+    public static IReadOnlyList<(int A, int B)> MutualNearest(Tensor a, Tensor b, IReadOnlyList<int> candidatesA, IReadOnlyList<int> candidatesB, int k = 3,
+        CslsCandidates candidates = CslsCandidates.All)
     {
         Check(a, b, k);
         ArgumentNullException.ThrowIfNull(candidatesA);
         ArgumentNullException.ThrowIfNull(candidatesB);
+        if (!Enum.IsDefined(candidates))
+        {
+            throw new ArgumentOutOfRangeException(nameof(candidates), candidates, "Use CslsCandidates.Neighbourhood or CslsCandidates.All.");
+        }
+        CheckRows(candidatesA, a.shape[0], nameof(candidatesA));
+        CheckRows(candidatesB, b.shape[0], nameof(candidatesB));
         if (candidatesA.Count == 0 || candidatesB.Count == 0)
         {
             return Array.Empty<(int, int)>();
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        if (candidates == CslsCandidates.Neighbourhood)
+        {
+            return MutualWithinNeighbourhoods(a, b, candidatesA, candidatesB, k);
+        }
         var device = a.device;
         var rB = NeighbourhoodSimilarity(a, b, k);
         var rA = NeighbourhoodSimilarity(b, a, k);
@@ -88,6 +103,94 @@ public static class Csls
             }
         }
         return pairs;
+    }
+
+    private static List<(int, int)> MutualWithinNeighbourhoods(Tensor a, Tensor b, IReadOnlyList<int> candidatesA, IReadOnlyList<int> candidatesB, int k)
+    {
+        var rB = HostDoubles(NeighbourhoodSimilarity(a, b, k));
+        var rA = HostDoubles(NeighbourhoodSimilarity(b, a, k));
+        var isCandidateA = Membership(candidatesA, a.shape[0]);
+        var isCandidateB = Membership(candidatesB, b.shape[0]);
+        var bestForA = BestInNeighbourhood(a, b, candidatesA, isCandidateB, rB, rA, k);
+        var bestForB = BestInNeighbourhood(b, a, candidatesB, isCandidateA, rA, rB, k);
+        var pairs = new List<(int, int)>();
+        foreach (var row in candidatesA)
+        {
+            if (bestForA.TryGetValue(row, out var j) && bestForB.TryGetValue(j, out var i) && i == row)
+            {
+                pairs.Add((row, j));
+            }
+        }
+        pairs.Sort();
+        return pairs;
+    }
+
+    /// <summary>
+    /// For each candidate row of <paramref name="x"/>: of its k nearest rows of <paramref name="y"/> (cosine, all rows), the candidate
+    /// one with the highest CSLS; rows with no candidate among their neighbours are absent.
+    /// </summary>
+    private static Dictionary<int, int> BestInNeighbourhood(Tensor x, Tensor y, IReadOnlyList<int> candidatesX, bool[] isCandidateY, double[] rX, double[] rY, int k)
+    {
+        var rows = tensor(candidatesX.Select(i => (long)i).ToArray(), device: x.device);
+        var qx = nn.functional.normalize(x.detach().index_select(0, rows), dim: 1);
+        var ny = nn.functional.normalize(y.detach(), dim: 1);
+        var values = new List<Tensor>();
+        var indices = new List<Tensor>();
+        foreach (var (start, length) in Chunks(qx.shape[0], ny.shape[0]))
+        {
+            var (v, ix) = qx.narrow(0, start, length).matmul(ny.t()).topk(k, 1);
+            values.Add(v);
+            indices.Add(ix);
+        }
+        var cos = HostDoubles(cat(values, 0));
+        var neighbours = cat(indices, 0).cpu().data<long>().ToArray();
+        var best = new Dictionary<int, int>();
+        for (var i = 0; i < candidatesX.Count; i++)
+        {
+            var bestScore = double.NegativeInfinity;
+            var bestRow = -1;
+            for (var n = 0; n < k; n++)
+            {
+                var j = (int)neighbours[(i * k) + n];
+                if (!isCandidateY[j])
+                {
+                    continue;
+                }
+                var score = (2.0 * cos[(i * k) + n]) - rX[candidatesX[i]] - rY[j];
+                if (score > bestScore)
+                {
+                    (bestScore, bestRow) = (score, j);
+                }
+            }
+            if (bestRow >= 0)
+            {
+                best[candidatesX[i]] = bestRow;
+            }
+        }
+        return best;
+    }
+
+    private static double[] HostDoubles(Tensor values) => values.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+
+    private static bool[] Membership(IReadOnlyList<int> rows, long count)
+    {
+        var member = new bool[count];
+        foreach (var row in rows)
+        {
+            member[row] = true;
+        }
+        return member;
+    }
+
+    private static void CheckRows(IReadOnlyList<int> rows, long count, string name)
+    {
+        foreach (var row in rows)
+        {
+            if (row < 0 || row >= count)
+            {
+                throw new ArgumentOutOfRangeException(name, row, $"Candidate rows must lie in [0, {count}); got {row}.");
+            }
+        }
     }
 
     private static long[] Best(Tensor x, Tensor y, Tensor rx, Tensor ry)

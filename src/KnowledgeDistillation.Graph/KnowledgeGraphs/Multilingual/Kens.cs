@@ -17,9 +17,10 @@ public static class Kens
     /// <param name="selfLearningEvery">Epochs per CSLS self-learning round (null: none).</param>
     /// <param name="adversarialTemperature">Knowledge term's self-adversarial temperature (null: uniform negatives).</param>
     /// <param name="logger">Self-learning log.</param>
+    /// <param name="selfLearningCandidates">Which unaligned entities self-learning may pair (default: within CSLS neighbourhoods, as the released code).</param>
     /// <returns>The participants, the objective, and the alignment term (its <see cref="AlignmentLoss.Alignments"/> after training), or null.</returns>
     public static KensRun Build(MultilingualKnowledgeGraph graph, IReadOnlyDictionary<string, KgeModel> models, double? alignmentWeight = 1.0,
-        int? selfLearningEvery = null, double? adversarialTemperature = null, ILogger? logger = null)
+        int? selfLearningEvery = null, double? adversarialTemperature = null, ILogger? logger = null, CslsCandidates selfLearningCandidates = CslsCandidates.Neighbourhood)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var participants = MultilingualParticipants.Create(graph, models);
@@ -28,7 +29,7 @@ public static class Kens
         {
             return new KensRun(participants, knowledge, null);
         }
-        var alignment = new AlignmentLoss(graph, models, weight, selfLearningEvery, logger: logger);
+        var alignment = new AlignmentLoss(graph, models, weight, selfLearningEvery, logger: logger, selfLearningCandidates: selfLearningCandidates);
         return new KensRun(participants, knowledge + alignment, alignment);
     }
 }
