@@ -6,7 +6,8 @@ The same two models as the .NET side, written from the C# definitions (src/Knowl
   teacher-cnn3d     3D CNN: stem conv3x3x3 stride (1,2,2) (1->8) - BN3d - ReLU, blocks conv3x3x3 - BN3d - ReLU -
                     maxpool(1,2,2) (8->16, 16->32), mean over time and space, linear 32->10.
 Step: forward on random clips [batch, frames, 1, 64, 64], cross-entropy, backward, SGD lr 0.05 momentum 0.9. Three warm-up
-steps, then the median of --steps steps. Prints "name median_ms" lines, like the .NET side.
+steps, then the median of --steps steps. Prints "name median_ms" lines and the phases' medians ("name:forward" with the
+loss, "name:backward", "name:optimizer"), like the .NET side.
 
 Run with the Debian PyTorch: /usr/bin/python3 bench/pytorch_video_step.py --threads 1 [--batch 32 --frames 6 --steps 20]
 """
@@ -71,15 +72,22 @@ def main():
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
         clips = torch.randn(a.batch, a.frames, 1, 64, 64)
         labels = torch.randint(0, 10, (a.batch,))
-        times = []
+        times, phases = [], []
         for step in range(a.steps + 3):
             start = time.perf_counter()
             opt.zero_grad()
-            F.cross_entropy(model(clips), labels).backward()
+            loss = F.cross_entropy(model(clips), labels)
+            forward = time.perf_counter()
+            loss.backward()
+            backward = time.perf_counter()
             opt.step()
+            end = time.perf_counter()
             if step >= 3:
-                times.append((time.perf_counter() - start) * 1000)
+                times.append((end - start) * 1000)
+                phases.append(((forward - start) * 1000, (backward - forward) * 1000, (end - backward) * 1000))
         print(f"{name} {statistics.median(times):.2f}")
+        for i, phase in enumerate(("forward", "backward", "optimizer")):
+            print(f"{name}:{phase} {statistics.median(p[i] for p in phases):.2f}")
 
 
 if __name__ == "__main__":

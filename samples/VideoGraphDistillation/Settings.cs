@@ -23,6 +23,12 @@ internal sealed record Settings
     public string? Results { get; init; }
     public string? Data { get; init; }
     public bool BenchStep { get; init; }
+    public int Repeats { get; init; } = 1;
+    public KnowledgeDistillation.Engine.LearningRateScheduleKind Schedule { get; init; } = KnowledgeDistillation.Engine.LearningRateScheduleKind.Constant;
+    public double ContrastiveTemperature { get; init; } = 0.2;
+    public string? TeachersDirectory { get; init; }
+    public int[]? TeacherIds { get; init; }
+    public bool TeachersOnly { get; init; }
     public int Steps { get; init; } = 20;
 
     public static Settings Parse(string[] args)
@@ -54,6 +60,12 @@ internal sealed record Settings
                 "--data" => s with { Data = Next() },
                 "--bench-step" => s with { BenchStep = true },
                 "--steps" => s with { Steps = Int() },
+                "--repeats" => s with { Repeats = Int() },
+                "--schedule" => s with { Schedule = Enum.Parse<KnowledgeDistillation.Engine.LearningRateScheduleKind>(Next(), ignoreCase: true) },
+                "--contrastive-temperature" => s with { ContrastiveTemperature = Double() },
+                "--teachers" => s with { TeachersDirectory = Next() },
+                "--teacher-ids" => s with { TeacherIds = Next().Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() },
+                "--teachers-only" => s with { TeachersOnly = true },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'; see the usage line in Program.cs."),
             };
         }
