@@ -123,7 +123,7 @@ public sealed class EmbeddingQueue : IDisposable
                 throw new InvalidDataException($"The saved state '{name}' has pointer {value}, outside [0, {owner.Capacity}).");
             }
 
-            var copy = entries.to(owner._entries.dtype, owner._entries.device).clone().DetachFromDisposeScope();
+            var copy = entries.to(owner._entries.device).clone().DetachFromDisposeScope();
             owner._entries.Dispose();
             owner._entries = copy;
             owner._pointer.fill_(value);

@@ -367,8 +367,8 @@ public sealed class HkdLoss : DistillationLoss
 
             owner.Forget();
             var device = owner._studentBank.device;
-            var newStudent = student.to(owner._studentBank.dtype, device).clone().DetachFromDisposeScope();
-            var newTeacher = teacher.to(owner._teacherBank.dtype, device).clone().DetachFromDisposeScope();
+            var newStudent = student.to(device).clone().DetachFromDisposeScope();
+            var newTeacher = teacher.to(device).clone().DetachFromDisposeScope();
             owner._studentBank.Dispose();
             owner._teacherBank.Dispose();
             owner._studentBank = newStudent;

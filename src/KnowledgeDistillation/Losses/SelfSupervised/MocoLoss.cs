@@ -5,11 +5,12 @@ namespace KnowledgeDistillation.Losses;
 
 /// <summary>
 /// MoCo v2's InfoNCE (He et al., CVPR 2020; Chen, Fan, Girshick and He, arXiv 2003.04297; facebookresearch/moco
-/// <c>moco/builder.py</c>): queries <c>q</c> (the query participant's projections of one view) and keys <c>k</c> (the key
-/// encoder's projections of the other view, no gradient) are scaled to unit rows; with a queue of K past keys
+/// <c>moco/builder.py</c>): queries <c>q</c> (the query participant's projections of one view, a declared feature) and keys
+/// <c>k</c> (the loss-owned key encoder run on the other view, without gradient) are scaled to unit rows; with a queue of K past keys
 /// <c>a_j</c>, <c>L = −(1/B) Σ_i log( exp(q_i·k_i/τ) / (exp(q_i·k_i/τ) + Σ_j exp(q_i·a_j/τ)) )</c>. After the optimiser step
 /// (<see cref="OnStepEnd"/>) the key encoder takes its momentum step (<see cref="MomentumEncoder"/>) and the batch's keys
-/// are enqueued; the queue and the key encoder's weights are checkpointed loss state. As in MoCo, the key encoder that
+/// are enqueued. The key encoder is a frozen loss module (saved in checkpoints with the loss modules), the queue checkpointed
+/// loss state. As in MoCo, the key encoder that
 /// computes step t's keys has had the momentum update of step t − 1. Reports "NAME".
 /// </summary>
 public sealed class MocoLoss : DistillationLoss
@@ -18,38 +19,36 @@ public sealed class MocoLoss : DistillationLoss
     private Tensor? _pendingKeys;
 
     /// <summary>Creates the term.</summary>
-    /// <param name="feature">The query participant's feature (Student) and the key participant's feature (Teacher) holding the projections.</param>
-    /// <param name="encoder">The query and key encoders (the participants' modules).</param>
+    /// <param name="feature">The query participant's feature holding its projections of the query view.</param>
+    /// <param name="encoder">The query encoder (the participant's module) and the key encoder (owned by this loss).</param>
     /// <param name="width">D, the projection width (the queue's width).</param>
     /// <param name="dataSize">N, the training set's size: the queue may not be larger.</param>
     /// <param name="queueSize">K, the number of queued negatives (MoCo: 65536; at most N).</param>
     /// <param name="temperature">τ &gt; 0 (MoCo v2: 0.2).</param>
     /// <param name="seed">Seed of the queue's initial entries.</param>
+    /// <param name="keyInput">The key encoder's input from the batch; <c>null</c>: the second view of a two-view batch (<see cref="Data.TwoViews.Split"/>).</param>
     /// <param name="query">The query participant (trained).</param>
-    /// <param name="key">The key participant (frozen; its module is <paramref name="encoder"/>'s key).</param>
     /// <param name="name">Reporting name (default "moco").</param>
     /// <exception cref="ArgumentOutOfRangeException">K is below 1 or above N, D or N is below 1, or τ &lt;= 0.</exception>
-    /// <exception cref="ArgumentException">A name is empty, or the query and key participants are the same.</exception>
-    public MocoLoss(FeaturePair feature, MomentumEncoder encoder, long width, long dataSize, int queueSize = 65536, double temperature = 0.2, long seed = 0, string query = "student", string key = "key", string name = "moco")
+    /// <exception cref="ArgumentException">A name is empty.</exception>
+    public MocoLoss(string feature, MomentumEncoder encoder, long width, long dataSize, int queueSize = 65536, double temperature = 0.2, long seed = 0, Func<Data.Batch, Tensor>? keyInput = null, string query = "student", string name = "moco")
         : base(name)
     {
-        Feature = feature ?? throw new ArgumentNullException(nameof(feature));
+        Feature = Guard.Name(feature, nameof(feature));
         Encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         DataSize = dataSize;
         QueueSize = EmbeddingChecks.QueueSize(queueSize, dataSize, nameof(queueSize));
         Temperature = Guard.Positive(temperature, nameof(temperature));
+        KeyInput = keyInput ?? SecondView;
         Query = Guard.Name(query, nameof(query));
-        Key = Guard.Name(key, nameof(key));
-        if (Query == Key)
-        {
-            throw new ArgumentException($"The query and key participants must differ; both are '{Query}'.", nameof(key));
-        }
-
         _queue = new EmbeddingQueue(queueSize, width, seed);
     }
 
-    /// <summary>The query's and the key's feature names.</summary>
-    public FeaturePair Feature { get; }
+    /// <summary>The query participant's projection feature.</summary>
+    public string Feature { get; }
+
+    /// <summary>The key encoder's input from the batch.</summary>
+    public Func<Data.Batch, Tensor> KeyInput { get; }
 
     /// <summary>The query and key encoders.</summary>
     public MomentumEncoder Encoder { get; }
@@ -66,24 +65,24 @@ public sealed class MocoLoss : DistillationLoss
     /// <summary>The query participant.</summary>
     public string Query { get; }
 
-    /// <summary>The key participant.</summary>
-    public string Key { get; }
-
     /// <summary>The queue of past keys.</summary>
     public EmbeddingQueue Queue => _queue;
 
     /// <inheritdoc />
-    public override LossRequirements Requirements => LossRequirements.None.Feature(Query, Feature.Student).Feature(Key, Feature.Teacher);
+    public override LossRequirements Requirements => LossRequirements.None.Feature(Query, Feature);
 
     /// <inheritdoc />
-    public override IReadOnlyList<ILossState> State => new[] { _queue.State($"{Name}.queue"), Encoder.State($"{Name}.key-encoder") };
+    public override IReadOnlyList<nn.Module> FrozenModules => new nn.Module[] { Encoder.Key };
+
+    /// <inheritdoc />
+    public override IReadOnlyList<ILossState> State => new[] { _queue.State($"{Name}.queue") };
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The queries and keys differ in batch or width, or their width is not the queue's.</exception>
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (q, k) = ReadPair(context, Feature, Query, Key, _queue.Width, "MoCo");
+        var (q, k) = ReadPair(context, Feature, Query, Encoder.Key, KeyInput, _queue.Width, "MoCo");
         var queue = _queue.EntriesLike(q);
         var value = InfoNce(q, k, queue, Temperature);
         Remember(k);
@@ -104,13 +103,22 @@ public sealed class MocoLoss : DistillationLoss
         Forget();
     }
 
-    /// <summary>Unit queries and detached unit keys [B, D] read from two participants' features, checked.</summary>
-    internal static (Tensor Query, Tensor Key) ReadPair(DistillationContext context, FeaturePair feature, string query, string key, long width, string method)
+    /// <summary>The second view of a two-view batch.</summary>
+    internal static Tensor SecondView(Data.Batch batch) => Data.TwoViews.Split(batch.Inputs).Second;
+
+    /// <summary>Unit queries (the participant's feature) and unit keys (the key encoder's output, no gradient) [B, D], checked.</summary>
+    internal static (Tensor Query, Tensor Key) ReadPair(DistillationContext context, string feature, string query, nn.Module<Tensor, Tensor> key, Func<Data.Batch, Tensor> keyInput, long width, string method)
     {
-        var queryWhat = $"feature '{feature.Student}' of '{query}'";
-        var keyWhat = $"feature '{feature.Teacher}' of '{key}'";
-        var q = EmbeddingChecks.Flat(context.Output(query).Feature(feature.Student, query), queryWhat);
-        var k = EmbeddingChecks.Flat(context.Output(key).Feature(feature.Teacher, key), keyWhat);
+        var queryWhat = $"feature '{feature}' of '{query}'";
+        const string keyWhat = "key encoder's output";
+        var q = EmbeddingChecks.Flat(context.Output(query).Feature(feature, query), queryWhat);
+        Tensor raw;
+        using (no_grad())
+        {
+            raw = key.call(keyInput(context.Batch));
+        }
+
+        var k = EmbeddingChecks.Flat(raw, keyWhat);
         EmbeddingChecks.SamePair(q, queryWhat, k, keyWhat, "the key encoder must be a copy of the query encoder.");
         if (q.shape[1] != width)
         {
@@ -157,16 +165,16 @@ public static partial class Loss
     /// He et al. (2020) / Chen et al. (2020), MoCo v2's InfoNCE against a queue of past keys, with the key encoder's momentum
     /// update and the enqueue at step end (see <see cref="MocoLoss"/>). Reports "NAME".
     /// </summary>
-    /// <param name="feature">The query participant's and the key participant's projection features.</param>
-    /// <param name="encoder">The query and key encoders.</param>
+    /// <param name="feature">The query participant's projection feature.</param>
+    /// <param name="encoder">The query encoder and the loss-owned key encoder.</param>
     /// <param name="width">D, the projection width.</param>
     /// <param name="dataSize">N, the training set's size.</param>
     /// <param name="queueSize">K &lt;= N.</param>
     /// <param name="temperature">τ &gt; 0.</param>
     /// <param name="seed">Seed of the queue's initial entries.</param>
+    /// <param name="keyInput">The key encoder's input; <c>null</c>: the second view of a two-view batch.</param>
     /// <param name="query">The query participant.</param>
-    /// <param name="key">The key participant.</param>
     /// <param name="name">Reporting name.</param>
-    public static MocoLoss Moco(FeaturePair feature, MomentumEncoder encoder, long width, long dataSize, int queueSize = 65536, double temperature = 0.2, long seed = 0, string query = "student", string key = "key", string name = "moco") =>
-        new(feature, encoder, width, dataSize, queueSize, temperature, seed, query, key, name);
+    public static MocoLoss Moco(string feature, MomentumEncoder encoder, long width, long dataSize, int queueSize = 65536, double temperature = 0.2, long seed = 0, Func<Data.Batch, Tensor>? keyInput = null, string query = "student", string name = "moco") =>
+        new(feature, encoder, width, dataSize, queueSize, temperature, seed, keyInput, query, name);
 }

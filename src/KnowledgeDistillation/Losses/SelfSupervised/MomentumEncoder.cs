@@ -8,23 +8,22 @@ namespace KnowledgeDistillation.Losses;
 /// al., "Improved Baselines with Momentum Contrastive Learning", 2020): a second copy of the query encoder whose parameters
 /// follow the query's by an exponential moving average, <c>θ_k ← m θ_k + (1 − m) θ_q</c>, after every optimiser step; its
 /// buffers (batch-norm running statistics) are copied. At construction the key starts as an exact copy of the query.
-/// In a run the key encoder is a frozen participant (e.g. a <see cref="Teacher"/> named "key" that sees the second view);
-/// the loss that owns this object calls <see cref="Update"/> in its step-end hook and checkpoints the key's weights through
-/// <see cref="State"/> (a frozen participant's weights are not otherwise saved).
+/// The loss that owns this object lists the key encoder among its frozen modules (so the engine moves it, keeps it in eval
+/// mode and out of autograd, and saves it in checkpoints), runs it on the key view, and calls <see cref="Update"/> in its
+/// step-end hook.
 /// </summary>
 public sealed class MomentumEncoder
 {
     private readonly (Tensor Query, Tensor Key)[] _parameters;
     private readonly (Tensor Query, Tensor Key)[] _buffers;
-    private readonly string[] _names;
 
     /// <summary>Pairs the encoders by parameter and buffer name and copies the query's values into the key.</summary>
     /// <param name="query">The trained encoder (the student's module).</param>
-    /// <param name="key">A second instance of the same architecture (the key participant's module).</param>
+    /// <param name="key">A second instance of the same architecture whose output is the projection the query feature holds.</param>
     /// <param name="momentum">m in [0, 1), the key's own weight in the update (MoCo: 0.999).</param>
     /// <exception cref="ArgumentException">The modules are the same object, or their parameters or buffers differ in names or shapes.</exception>
     /// <exception cref="ArgumentOutOfRangeException">m is outside [0, 1).</exception>
-    public MomentumEncoder(nn.Module query, nn.Module key, double momentum = 0.999)
+    public MomentumEncoder(nn.Module query, nn.Module<Tensor, Tensor> key, double momentum = 0.999)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(key);
@@ -38,7 +37,6 @@ public sealed class MomentumEncoder
         Key = key;
         _parameters = Pair(query.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), key.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), "parameters");
         _buffers = Pair(query.named_buffers(), key.named_buffers(), "buffers");
-        _names = query.named_parameters().Select(p => "p." + p.name).Concat(query.named_buffers().Select(b => "b." + b.name)).ToArray();
         using var noGrad = no_grad();
         foreach (var (q, k) in _parameters.Concat(_buffers))
         {
@@ -50,7 +48,7 @@ public sealed class MomentumEncoder
     public nn.Module Query { get; }
 
     /// <summary>The key encoder (updated only by <see cref="Update"/>).</summary>
-    public nn.Module Key { get; }
+    public nn.Module<Tensor, Tensor> Key { get; }
 
     /// <summary>m, the key's own weight in the update.</summary>
     public double Momentum { get; }
@@ -71,10 +69,6 @@ public sealed class MomentumEncoder
         }
     }
 
-    /// <summary>The key encoder's parameters and buffers as checkpointed loss state named <paramref name="name"/>.</summary>
-    /// <param name="name">The state's name, unique in the run (e.g. "moco.key-encoder").</param>
-    public ILossState State(string name) => new KeyState(this, Guard.Name(name, nameof(name)));
-
     private static (Tensor, Tensor)[] Pair(IEnumerable<(string Name, Tensor Value)> query, IEnumerable<(string Name, Tensor Value)> key, string what)
     {
         var q = query.ToArray();
@@ -94,35 +88,5 @@ public sealed class MomentumEncoder
         }
 
         return q.Select(p => (p.Value, k[p.Name])).ToArray();
-    }
-
-    private sealed class KeyState(MomentumEncoder owner, string name) : ILossState
-    {
-        public string Name => name;
-
-        public IReadOnlyDictionary<string, Tensor> Export()
-        {
-            var all = owner._parameters.Concat(owner._buffers).Select(p => p.Key).ToArray();
-            return owner._names.Zip(all).ToDictionary(p => p.First, p => p.Second);
-        }
-
-        public void Import(IReadOnlyDictionary<string, Tensor> state)
-        {
-            ArgumentNullException.ThrowIfNull(state);
-            var all = owner._parameters.Concat(owner._buffers).Select(p => p.Key).ToArray();
-            foreach (var (key, tensor) in owner._names.Zip(all))
-            {
-                if (!state.TryGetValue(key, out var saved) || !saved.shape.SequenceEqual(tensor.shape))
-                {
-                    throw new InvalidDataException($"The saved state '{name}' has no '{key}' of shape {Guard.Shape(tensor)}: it does not fit this key encoder.");
-                }
-            }
-
-            using var noGrad = no_grad();
-            foreach (var (key, tensor) in owner._names.Zip(all))
-            {
-                tensor.copy_(state[key]);
-            }
-        }
     }
 }

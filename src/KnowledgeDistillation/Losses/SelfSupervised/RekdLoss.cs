@@ -6,14 +6,15 @@ namespace KnowledgeDistillation.Losses;
 /// <summary>
 /// ReKD, relation-wise contrastive learning with relation knowledge distillation (Zheng, Wang and Yuan, "Boosting
 /// Contrastive Learning with Relation Knowledge Distillation", AAAI 2022, arXiv 2112.04174). The student learns by MoCo v2
-/// (queries q from the student, keys k from its momentum key encoder, a queue of past keys a_j as anchors) and a frozen,
+/// (queries q from the student's feature, keys k from its loss-owned momentum key encoder on the other view, a queue of past
+/// keys a_j as anchors) and a frozen,
 /// heterogeneous teacher supplies relations between each sample and the anchors: a parallel queue keeps the teacher's
 /// embedding of every queued sample. With the student's log-probabilities over the candidates
 /// <c>log p = log_softmax([q·k, q·a_1, ..., q·a_K] / τ)</c>, <c>L_ins = −(1/B) Σ_i log p_i0</c> (MoCo) and
 /// <c>L_rel = −(1/B) Σ_i Σ_j w_ij log p_ij</c> with the teacher's targets w (<see cref="IRekdRelation"/>: the
 /// supervised-contrastive form with mined positives, or a soft distribution); the term is <c>L_ins + λ L_rel</c>.
 /// After the optimiser step the key encoder takes its momentum step and the keys and teacher embeddings are enqueued
-/// together; both queues and the key encoder are checkpointed loss state. No official code is released: the loss form is
+/// together; both queues are checkpointed loss state, the key encoder a frozen loss module (saved with the loss modules). No official code is released: the loss form is
 /// reconstructed from the paper (docs/methods/rekd.md says what is ours). Reports "NAME", "NAME.instance", "NAME.relation".
 /// </summary>
 public sealed class RekdLoss : DistillationLoss
@@ -23,7 +24,7 @@ public sealed class RekdLoss : DistillationLoss
     private (Tensor Keys, Tensor Teacher)? _pending;
 
     /// <summary>Creates the term.</summary>
-    /// <param name="feature">The query participant's feature (Student) and the key participant's feature (Teacher): the student's projections.</param>
+    /// <param name="feature">The query participant's projection feature.</param>
     /// <param name="teacherFeature">The teacher participant's embedding feature.</param>
     /// <param name="encoder">The student's query and key encoders.</param>
     /// <param name="width">D, the student's projection width.</param>
@@ -34,16 +35,17 @@ public sealed class RekdLoss : DistillationLoss
     /// <param name="temperature">τ &gt; 0 (MoCo v2: 0.2).</param>
     /// <param name="relationWeight">λ &gt;= 0.</param>
     /// <param name="seed">Seed of the queues' initial entries.</param>
+    /// <param name="keyInput">The key encoder's input from the batch; <c>null</c>: the second view of a two-view batch.</param>
     /// <param name="query">The student (query) participant.</param>
-    /// <param name="key">The key participant.</param>
     /// <param name="teacher">The teacher participant.</param>
     /// <param name="name">Reporting name (default "rekd").</param>
     /// <exception cref="ArgumentOutOfRangeException">K is below 1 or above N, τ &lt;= 0 or λ &lt; 0.</exception>
-    /// <exception cref="ArgumentException">A name is empty or two participants coincide.</exception>
-    public RekdLoss(FeaturePair feature, string teacherFeature, MomentumEncoder encoder, long width, long teacherWidth, long dataSize, IRekdRelation relation, int queueSize = 65536, double temperature = 0.2, double relationWeight = 1.0, long seed = 0, string query = "student", string key = "key", string teacher = "teacher", string name = "rekd")
+    /// <exception cref="ArgumentException">A name is empty or the two participants coincide.</exception>
+    public RekdLoss(string feature, string teacherFeature, MomentumEncoder encoder, long width, long teacherWidth, long dataSize, IRekdRelation relation, int queueSize = 65536, double temperature = 0.2, double relationWeight = 1.0, long seed = 0, Func<Data.Batch, Tensor>? keyInput = null, string query = "student", string teacher = "teacher", string name = "rekd")
         : base(name)
     {
-        Feature = feature ?? throw new ArgumentNullException(nameof(feature));
+        Feature = Guard.Name(feature, nameof(feature));
+        KeyInput = keyInput ?? MocoLoss.SecondView;
         TeacherFeature = Guard.Name(teacherFeature, nameof(teacherFeature));
         Encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         Relation = relation ?? throw new ArgumentNullException(nameof(relation));
@@ -52,19 +54,21 @@ public sealed class RekdLoss : DistillationLoss
         Temperature = Guard.Positive(temperature, nameof(temperature));
         RelationWeight = Guard.NonNegative(relationWeight, nameof(relationWeight));
         Query = Guard.Name(query, nameof(query));
-        Key = Guard.Name(key, nameof(key));
         Teacher = Guard.Name(teacher, nameof(teacher));
-        if (new[] { Query, Key, Teacher }.Distinct(StringComparer.Ordinal).Count() != 3)
+        if (Query == Teacher)
         {
-            throw new ArgumentException($"The query, key and teacher participants must differ; got '{Query}', '{Key}', '{Teacher}'.", nameof(teacher));
+            throw new ArgumentException($"The student and teacher participants must differ; both are '{Query}'.", nameof(teacher));
         }
 
         _keys = new EmbeddingQueue(queueSize, width, seed, stream: 11);
         _teacherAnchors = new EmbeddingQueue(queueSize, teacherWidth, seed, stream: 13);
     }
 
-    /// <summary>The query's and the key's feature names.</summary>
-    public FeaturePair Feature { get; }
+    /// <summary>The query participant's projection feature.</summary>
+    public string Feature { get; }
+
+    /// <summary>The key encoder's input from the batch.</summary>
+    public Func<Data.Batch, Tensor> KeyInput { get; }
 
     /// <summary>The teacher's embedding feature.</summary>
     public string TeacherFeature { get; }
@@ -90,9 +94,6 @@ public sealed class RekdLoss : DistillationLoss
     /// <summary>The query participant.</summary>
     public string Query { get; }
 
-    /// <summary>The key participant.</summary>
-    public string Key { get; }
-
     /// <summary>The teacher participant.</summary>
     public string Teacher { get; }
 
@@ -104,12 +105,15 @@ public sealed class RekdLoss : DistillationLoss
 
     /// <inheritdoc />
     public override LossRequirements Requirements =>
-        LossRequirements.None.Feature(Query, Feature.Student).Feature(Key, Feature.Teacher).Feature(Teacher, TeacherFeature);
+        LossRequirements.None.Feature(Query, Feature).Feature(Teacher, TeacherFeature);
+
+    /// <inheritdoc />
+    public override IReadOnlyList<nn.Module> FrozenModules => new nn.Module[] { Encoder.Key };
 
     /// <inheritdoc />
     public override IReadOnlyList<ILossState> State => new[]
     {
-        _keys.State($"{Name}.queue"), _teacherAnchors.State($"{Name}.teacher-queue"), Encoder.State($"{Name}.key-encoder"),
+        _keys.State($"{Name}.queue"), _teacherAnchors.State($"{Name}.teacher-queue"),
     };
 
     /// <inheritdoc />
@@ -117,7 +121,7 @@ public sealed class RekdLoss : DistillationLoss
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var (q, k) = MocoLoss.ReadPair(context, Feature, Query, Key, _keys.Width, "ReKD");
+        var (q, k) = MocoLoss.ReadPair(context, Feature, Query, Encoder.Key, KeyInput, _keys.Width, "ReKD");
         var teacherWhat = $"feature '{TeacherFeature}' of '{Teacher}'";
         var zt = EmbeddingChecks.Flat(context.Output(Teacher).Feature(TeacherFeature, Teacher), teacherWhat);
         if (zt.shape[0] != q.shape[0] || zt.shape[1] != _teacherAnchors.Width)
@@ -186,7 +190,7 @@ public static partial class Loss
     /// frozen teacher mines among the queued anchors (see <see cref="RekdLoss"/>). Reports "NAME", "NAME.instance",
     /// "NAME.relation".
     /// </summary>
-    /// <param name="feature">The query's and the key's projection features.</param>
+    /// <param name="feature">The query participant's projection feature.</param>
     /// <param name="teacherFeature">The teacher's embedding feature.</param>
     /// <param name="encoder">The student's query and key encoders.</param>
     /// <param name="width">D.</param>
@@ -197,10 +201,10 @@ public static partial class Loss
     /// <param name="temperature">τ.</param>
     /// <param name="relationWeight">λ.</param>
     /// <param name="seed">Seed of the queues.</param>
+    /// <param name="keyInput">The key encoder's input; <c>null</c>: the second view of a two-view batch.</param>
     /// <param name="query">The student (query) participant.</param>
-    /// <param name="key">The key participant.</param>
     /// <param name="teacher">The teacher participant.</param>
     /// <param name="name">Reporting name.</param>
-    public static RekdLoss Rekd(FeaturePair feature, string teacherFeature, MomentumEncoder encoder, long width, long teacherWidth, long dataSize, IRekdRelation? relation = null, int queueSize = 65536, double temperature = 0.2, double relationWeight = 1.0, long seed = 0, string query = "student", string key = "key", string teacher = "teacher", string name = "rekd") =>
-        new(feature, teacherFeature, encoder, width, teacherWidth, dataSize, relation ?? new NearestAnchorRelation(), queueSize, temperature, relationWeight, seed, query, key, teacher, name);
+    public static RekdLoss Rekd(string feature, string teacherFeature, MomentumEncoder encoder, long width, long teacherWidth, long dataSize, IRekdRelation? relation = null, int queueSize = 65536, double temperature = 0.2, double relationWeight = 1.0, long seed = 0, Func<Data.Batch, Tensor>? keyInput = null, string query = "student", string teacher = "teacher", string name = "rekd") =>
+        new(feature, teacherFeature, encoder, width, teacherWidth, dataSize, relation ?? new NearestAnchorRelation(), queueSize, temperature, relationWeight, seed, keyInput, query, teacher, name);
 }
