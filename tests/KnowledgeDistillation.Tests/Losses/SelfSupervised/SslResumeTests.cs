@@ -48,7 +48,19 @@ public sealed class SslResumeTests : IDisposable
         Losses(resumed).Should().Equal(Losses(uninterrupted));
     }
 
-    private (FitResult Result, Dictionary<string, double[]> State) Train(string method, CancellationTokenSource? cancel = null, int cancelAtStep = -1, string? resumeFrom = null)
+    [Theory]
+    [InlineData("moco")]
+    [InlineData("seed")]
+    [InlineData("rekd")]
+    [InlineData("hkd")]
+    public void No_tensor_outlives_its_step(string method)
+    {
+        var counts = new LiveTensorCounts();
+        Train(method, epochs: 5, extra: counts);
+        counts.AtEpochEnd.Skip(1).Should().AllBeEquivalentTo(counts.AtEpochEnd[1], "epochs 2-5 end with the same live tensors: queues, banks and pending embeddings are replaced, not accumulated");
+    }
+
+    private (FitResult Result, Dictionary<string, double[]> State) Train(string method, CancellationTokenSource? cancel = null, int cancelAtStep = -1, string? resumeFrom = null, int epochs = 3, IDistillationCallback? extra = null)
     {
         var owned = new List<IDisposable>();
         T Own<T>(T value)
@@ -106,11 +118,16 @@ public sealed class SslResumeTests : IDisposable
                 }
             }
 
-            var options = new DistillerOptions { Epochs = 3, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } };
+            var options = new DistillerOptions { Epochs = epochs, Seed = 5, Checkpoint = new CheckpointOptions { Directory = _directory, Overwrite = true } };
             using var distiller = new Distiller(participants, loss, options);
             if (cancel is not null)
             {
                 distiller.Callbacks.Add(new CancelAfterSteps(cancel, cancelAtStep));
+            }
+
+            if (extra is not null)
+            {
+                distiller.Callbacks.Add(extra);
             }
 
             var loader = new DataLoader(data, 8, seed: 6);
@@ -135,6 +152,13 @@ public sealed class SslResumeTests : IDisposable
         WeightedLoss weighted => Terms(weighted.Inner),
         _ => new[] { loss },
     };
+
+    private sealed class LiveTensorCounts : IDistillationCallback
+    {
+        public List<long> AtEpochEnd { get; } = new();
+
+        public void OnEpochEnd(EpochRecord record, TrainingControl control) => AtEpochEnd.Add(Tensor.TotalCount);
+    }
 
     private static double[] Losses(FitResult result) =>
         result.History.SelectMany(h => h.LossParts.OrderBy(p => p.Key).Select(p => p.Value).Prepend(h.Loss)).ToArray();
