@@ -76,10 +76,12 @@ internal static class MethodCatalog
         ["sp-w30"] = "CE + 30 · SP(stage3) (weight sensitivity, not in the default list)",
         ["pkt-w3000"] = "CE + 3000 · PKT(pool) (weight sensitivity, not in the default list)",
         ["pkt-w300"] = "CE + 300 · PKT(pool) (weight sensitivity, not in the default list)",
+        ["hkd"] = "Recipes.Hkd(pool, CrdEmbedding 128 x2, HkdGraphEncoder 128 x2, kNN 8, K scaled, negatives from the other classes): CE + 3 · HKD (wyc-ruiker/HKD -a 0 -b 3; not in the default list)",
+        ["hkd-kd"] = "Recipes.Hkd as hkd plus KD(T 4): CE + KD + 3 · HKD (wyc-ruiker/HKD -a 1 -b 3; not in the default list)",
     };
 
     /// <summary>Variants run only when named (sensitivity checks of the investigation in docs/benchmarks.md).</summary>
-    public static readonly string[] ExtraMethods = { "kd-a0.5", "crd-uniform", "sp-w300", "sp-w30", "pkt-w3000", "pkt-w300" };
+    public static readonly string[] ExtraMethods = { "kd-a0.5", "crd-uniform", "sp-w300", "sp-w30", "pkt-w3000", "pkt-w300", "hkd", "hkd-kd" };
 
     /// <summary>The methods run when none are named: everything (the RepDistiller table's order, then the others).</summary>
     public static readonly string[] DefaultMethods =
@@ -206,6 +208,20 @@ internal static class MethodCatalog
                 var crd = new TimedStepEnd(Loss.Crd("pool", studentHead, teacherHead, c.TrainLabels.Count, s.CrdNegatives, seed: c.Seed, sampler: sampler));
                 var recipe = Recipes.Of("crd", Loss.CrossEntropy() + (0.8 * Loss.Of(crd)));
                 return new(pair, recipe, owned, crd);
+            }
+
+            case "hkd" or "hkd-kd":
+            {
+                var hkd = new TimedStepEnd(Own(Loss.Hkd(
+                    "pool", Own(new CrdEmbedding(widths[2], 128)), Own(new CrdEmbedding(teacherWidths[2], 128)), Own(new HkdGraphEncoder(128)), Own(new HkdGraphEncoder(128)),
+                    c.TrainLabels.Count, s.CrdNegatives, seed: c.Seed, sampler: new ClassAwareCrdNegativeSampler(c.TrainLabels, c.Seed))));
+                DistillationLoss objective = Loss.CrossEntropy() + (3 * Loss.Of(hkd));
+                if (method == "hkd-kd")
+                {
+                    objective = objective + Loss.KD(4);
+                }
+
+                return new(pair, Recipes.Of(method, objective), owned, hkd);
             }
 
             case "reviewkd":

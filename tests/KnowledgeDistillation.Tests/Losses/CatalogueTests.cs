@@ -190,6 +190,13 @@ public sealed class CatalogueTests
             (nameof(Loss.FactorTransfer) + " RepDistiller", Loss.FactorTransfer(Feature, Autoencoder, Own(new FactorCoder(8, 4)), FactorTransferForm.SpatialAttention)),
             (nameof(Loss.CorrelationCongruence), Loss.CorrelationCongruence(Feature, Own(new CorrelationEmbedding(32, 8)), Own(new CorrelationEmbedding(32, 8)))),
             (nameof(Loss.CorrelationCongruence) + " RepDistiller", Loss.CorrelationCongruence(Feature, form: CorrelationCongruenceForm.RepDistiller)),
+            (nameof(Loss.NtXent), Loss.NtXent(first: Feature, second: Feature)),
+            (nameof(Loss.Moco), Own(Loss.Moco(Feature, new MomentumEncoder(Own(nn.Linear(1, 32)), Own(nn.Linear(1, 32))), 32, dataSize: 4, queueSize: 4, keyInput: b => b.Inputs))),
+            (nameof(Loss.Seed), Own(Loss.Seed(Feature, 32, dataSize: 4, queueSize: 4))),
+            (nameof(Loss.Compress), Own(Loss.Compress(Feature, 32, dataSize: 4, queueSize: 4))),
+            (nameof(Loss.Rekd), Own(Loss.Rekd(Feature, Feature, new MomentumEncoder(Own(nn.Linear(1, 32)), Own(nn.Linear(1, 32))), 32, 32, dataSize: 4, new NearestAnchorRelation(2), queueSize: 4, keyInput: b => b.Inputs))),
+            (nameof(Loss.Rekd) + " soft", Own(Loss.Rekd(Feature, Feature, new MomentumEncoder(Own(nn.Linear(1, 32)), Own(nn.Linear(1, 32))), 32, 32, dataSize: 4, new SoftRelation(), queueSize: 4, keyInput: b => b.Inputs))),
+            (nameof(Loss.Hkd), Own(Loss.Hkd(Feature, Own(new CrdEmbedding(32, 8)), Own(new CrdEmbedding(32, 8)), Own(new HkdGraphEncoder(8)), Own(new HkdGraphEncoder(8)), dataSize: 4, negatives: 4, neighbours: 2))),
         };
 
         public IReadOnlyList<(string Factory, DistillationRecipe Recipe)> Recipes() => new (string, DistillationRecipe)[]
@@ -215,6 +222,7 @@ public sealed class CatalogueTests
             (nameof(KnowledgeDistillation.Losses.Recipes.Crd), KnowledgeDistillation.Losses.Recipes.Crd(Feature, CrdHeads.Student, CrdHeads.Teacher, dataSize: 4, negatives: 4)),
             (nameof(KnowledgeDistillation.Losses.Recipes.ReviewKD), KnowledgeDistillation.Losses.Recipes.ReviewKD(new FeaturePair[] { Feature }, Fusions)),
             (nameof(KnowledgeDistillation.Losses.Recipes.FactorTransfer), KnowledgeDistillation.Losses.Recipes.FactorTransfer(Feature, Autoencoder, Own(new FactorCoder(8, 4)), paraphraserEpochs: 1)),
+            (nameof(KnowledgeDistillation.Losses.Recipes.Hkd), KnowledgeDistillation.Losses.Recipes.Hkd(Own(Loss.Hkd(Feature, Own(new CrdEmbedding(32, 8)), Own(new CrdEmbedding(32, 8)), Own(new HkdGraphEncoder(8)), Own(new HkdGraphEncoder(8)), dataSize: 4, negatives: 4, neighbours: 2)), kdWeight: 1)),
             (nameof(KnowledgeDistillation.Losses.Recipes.Of), KnowledgeDistillation.Losses.Recipes.Of("ce", Loss.CrossEntropy())),
         };
 

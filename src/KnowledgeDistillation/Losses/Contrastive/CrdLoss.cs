@@ -225,7 +225,8 @@ public sealed class CrdLoss : DistillationLoss
         }
     }
 
-    private static Tensor InitialBank(long rows, long width, long seed, ulong stream)
+    /// <summary>A bank [rows, width] uniform in ±1/√(width/3) (the references' initialisation) from a SplitMix64 stream of (seed, stream).</summary>
+    internal static Tensor InitialBank(long rows, long width, long seed, ulong stream)
     {
         var bound = 1.0 / Math.Sqrt(width / 3.0);
         var values = new float[checked(rows * width)];
