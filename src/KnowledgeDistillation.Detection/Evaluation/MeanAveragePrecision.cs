@@ -189,7 +189,7 @@ public static class MeanAveragePrecision
         var sum = 0.0;
         for (var r = 0; r <= 100; r++)
         {
-            var level = r / 100.0;
+            var level = r * (1.0 / 100);   // np.linspace(0, 1, 101) as pycocotools builds it: i * step, exactly
             var at = Array.FindIndex(recall, x => x >= level);
             sum += at >= 0 ? precision[at] : 0;
         }
