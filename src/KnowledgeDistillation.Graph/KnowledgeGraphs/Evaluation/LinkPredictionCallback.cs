@@ -184,10 +184,7 @@ public sealed class LinkPredictionCallback : IDistillationCallback, ILossState, 
             state[BestEpochKey] = tensor(new long[] { at.Epoch });
         }
 
-        foreach (var (key, value) in _best.Values)
-        {
-            state[WeightsPrefix + key] = value;
-        }
+        _best.ExportTo(state, WeightsPrefix);
 
         return state;
     }
@@ -207,23 +204,7 @@ public sealed class LinkPredictionCallback : IDistillationCallback, ILossState, 
             throw new InvalidDataException($"The link-prediction state '{Name}' has an incomplete best result.");
         }
 
-        var weights = state.Where(kv => kv.Key.StartsWith(WeightsPrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[WeightsPrefix.Length..], kv => kv.Value);
-        var expected = _model.state_dict();
-        foreach (var (key, value) in weights)
-        {
-            if (!expected.TryGetValue(key, out var current) || !current.shape.SequenceEqual(value.shape))
-            {
-                throw new InvalidDataException(
-                    $"The link-prediction state '{Name}' holds weights '{key}' [{string.Join(", ", value.shape)}] that the model does not have in that shape.");
-            }
-        }
-
-        if (weights.Count > 0 && weights.Count != expected.Count)
-        {
-            throw new InvalidDataException($"The link-prediction state '{Name}' holds {weights.Count} weight tensors; the model has {expected.Count}.");
-        }
-
+        _best.ImportFrom(state, WeightsPrefix, _model, Name); // checks every tensor before replacing the copy
         _sinceBest = (int)since.to_type(ScalarType.Int64).item<long>();
         if (hasBest)
         {
@@ -236,8 +217,6 @@ public sealed class LinkPredictionCallback : IDistillationCallback, ILossState, 
             Best = null;
             BestAt = null;
         }
-
-        _best.Load(weights, _model.EntityEmbeddings.device);
     }
 
     /// <summary>Frees the kept copy of the best weights.</summary>

@@ -106,10 +106,7 @@ public sealed class BestModelTracker : IDistillationCallback, ILossState, IDispo
             state[BestEpochKey] = tensor(new long[] { at.Epoch });
         }
 
-        foreach (var (key, value) in _best.Values)
-        {
-            state[WeightsPrefix + key] = value;
-        }
+        _best.ExportTo(state, WeightsPrefix);
 
         return state;
     }
@@ -125,40 +122,19 @@ public sealed class BestModelTracker : IDistillationCallback, ILossState, IDispo
             throw new InvalidDataException($"The best-model state '{Name}' has an incomplete best value (expected '{BestKey}', '{BestStageKey}' and '{BestEpochKey}' together).");
         }
 
-        var weights = state.Where(kv => kv.Key.StartsWith(WeightsPrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[WeightsPrefix.Length..], kv => kv.Value);
-        using (var scope = NewDisposeScope())
+        var unknown = state.Keys.Where(k => !k.StartsWith(WeightsPrefix, StringComparison.Ordinal) && k is not (BestKey or BestStageKey or BestEpochKey)).ToArray();
+        if (unknown.Length > 0)
         {
-            var expected = _model.Module.state_dict();
-            foreach (var (key, value) in weights)
-            {
-                if (!expected.TryGetValue(key, out var current) || !current.shape.SequenceEqual(value.shape) || current.dtype != value.dtype)
-                {
-                    throw new InvalidDataException(
-                        $"The best-model state '{Name}' holds weights '{key}' [{string.Join(", ", value.shape)}] {value.dtype} that '{_model.Name}' does not have in that shape and type.");
-                }
-            }
-
-            if (weights.Count > 0 && weights.Count != expected.Count)
-            {
-                throw new InvalidDataException($"The best-model state '{Name}' holds {weights.Count} weight tensors; '{_model.Name}' has {expected.Count}.");
-            }
-
-            if (hasBest != (weights.Count > 0) && expected.Count > 0)
-            {
-                throw new InvalidDataException($"The best-model state '{Name}' holds {(hasBest ? "a best value without weights" : "weights without a best value")}.");
-            }
-
-            var unknown = state.Keys.Where(k => !k.StartsWith(WeightsPrefix, StringComparison.Ordinal) && k is not (BestKey or BestStageKey or BestEpochKey)).ToArray();
-            if (unknown.Length > 0)
-            {
-                throw new InvalidDataException($"The best-model state '{Name}' holds unknown entries [{string.Join(", ", unknown)}].");
-            }
-
-            var device = expected.Values.FirstOrDefault()?.device ?? CPU;
-            _best.Load(weights, device);
+            throw new InvalidDataException($"The best-model state '{Name}' holds unknown entries [{string.Join(", ", unknown)}].");
         }
 
+        var weightCount = state.Keys.Count(k => k.StartsWith(WeightsPrefix, StringComparison.Ordinal));
+        if (hasBest != (weightCount > 0))
+        {
+            throw new InvalidDataException($"The best-model state '{Name}' holds {(hasBest ? "a best value without weights" : "weights without a best value")}.");
+        }
+
+        _best.ImportFrom(state, WeightsPrefix, _model.Module, Name);
         _monitor.Restore(hasBest ? best!.item<double>() : null);
         BestAt = hasBest ? (System.Text.Encoding.UTF8.GetString(state[BestStageKey].data<byte>().ToArray()), checked((int)state[BestEpochKey].item<long>())) : null;
         BestEpoch = null;

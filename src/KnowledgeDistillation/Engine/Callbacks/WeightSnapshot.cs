@@ -79,6 +79,55 @@ public sealed class WeightSnapshot : IDisposable
         _values = values.ToDictionary(kv => kv.Key, kv => kv.Value.to(device, copy: true).DetachFromDisposeScope());
     }
 
+    /// <summary>Adds the captured tensors to a checkpoint state (an <see cref="ILossState.Export"/>), each as <paramref name="prefix"/> + its state name.</summary>
+    /// <param name="state">The state being exported.</param>
+    /// <param name="prefix">The key prefix, e.g. "weights/".</param>
+    public void ExportTo(IDictionary<string, Tensor> state, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(prefix);
+        foreach (var (key, value) in Values)
+        {
+            state[prefix + key] = value;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the snapshot with the tensors saved under <paramref name="prefix"/> by <see cref="ExportTo"/> (none empties it), after
+    /// checking them against <paramref name="module"/>'s state: every name known, same shapes and element types, all of them or none.
+    /// </summary>
+    /// <param name="state">The state being imported (an <see cref="ILossState.Import"/>'s argument; the caller keeps ownership).</param>
+    /// <param name="prefix">The key prefix used on export.</param>
+    /// <param name="module">The module the snapshot belongs to (its device receives the copies).</param>
+    /// <param name="owner">Names the state in error messages.</param>
+    /// <returns>Whether weights were loaded.</returns>
+    /// <exception cref="InvalidDataException">The saved tensors do not fit the module.</exception>
+    public bool ImportFrom(IReadOnlyDictionary<string, Tensor> state, string prefix, nn.Module module, string owner)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(module);
+        var weights = state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+        using var scope = NewDisposeScope(); // state_dict() may hand out new handles
+        var expected = module.state_dict();
+        foreach (var (key, value) in weights)
+        {
+            if (!expected.TryGetValue(key, out var current) || !current.shape.SequenceEqual(value.shape) || current.dtype != value.dtype)
+            {
+                throw new InvalidDataException(
+                    $"The state '{owner}' holds weights '{key}' [{string.Join(", ", value.shape)}] {value.dtype} that the model does not have in that shape and type.");
+            }
+        }
+
+        if (weights.Count > 0 && weights.Count != expected.Count)
+        {
+            throw new InvalidDataException($"The state '{owner}' holds {weights.Count} weight tensors; the model has {expected.Count}.");
+        }
+
+        Load(weights, expected.Values.FirstOrDefault()?.device ?? CPU);
+        return weights.Count > 0;
+    }
+
     /// <summary>Frees the copy.</summary>
     public void Dispose()
     {
