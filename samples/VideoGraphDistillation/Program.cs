@@ -19,12 +19,18 @@ using static TorchSharp.torch;
 // Usage: dotnet run -c Release --project samples/VideoGraphDistillation -- [--train 2000] [--test 1000] [--frames 6]
 //   [--pretext-epochs 2] [--finetune-epochs 2] [--student-epochs 3] [--seeds 1] [--first-seed 0] [--batch 32] [--threads 1]
 //   [--methods student,kd-t0,...] [--results DIR] [--data DIR] [--schedule constant|cosine] [--contrastive-temperature 0.2]
-//   [--teachers DIR] [--teacher-ids 0,1] [--teachers-only] | --bench-step [--steps 20] [--repeats 1]
+//   [--teachers DIR] [--teacher-ids 0,1] [--teachers-only] | --bench-step [--steps 20] | --bench-layers [--steps 20]
 var settings = Settings.Parse(args);
 using var threads = new ThreadScope(settings.Threads);
 if (settings.BenchStep)
 {
     StepBenchmark.Run(settings);
+    return;
+}
+
+if (settings.BenchLayers)
+{
+    LayerBenchmark.Run(settings);
     return;
 }
 
