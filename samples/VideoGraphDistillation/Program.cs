@@ -161,8 +161,11 @@ foreach (var seed in Enumerable.Range(settings.FirstSeed, settings.Seeds))
         string notes;
         using (var distiller = new Distiller(participants, recipe, Options(settings.StudentEpochs, seed)))
         {
-            distiller.Fit(Pipeline(train, seed, shuffle: true));
+            var history = distiller.Fit(Pipeline(train, seed, shuffle: true)).History;
             notes = GraphWeights(graphs.Logits, graphs.Representation);    // before the distiller disposes its losses
+            // The terms' scales in the last epoch (means over its steps), to compare CE with the graph terms.
+            var parts = string.Join(" ", history[^1].LossParts.Where(p => !p.Key.Contains(".weight-", StringComparison.Ordinal)).Select(p => $"{p.Key}={p.Value:G4}"));
+            notes = notes.Length > 0 ? $"{notes}; last-epoch loss {parts}" : $"last-epoch loss {parts}";
         }
 
         var accuracy = Accuracy(student);

@@ -27,7 +27,7 @@ print()
 for method, by_seed in rows.items():
     weights = {}
     for r in by_seed.values():
-        for key, value in re.findall(r"(\w+(?:-\w+)?)=([0-9.]+)", r.get("notes") or ""):
+        for key, value in re.findall(r"(t\d(?:-t\d)?)=([0-9.]+)", r.get("notes") or ""):
             weights.setdefault(key, []).append(float(value))
     if weights:
         print(f"{method}: " + ", ".join(f"{k} {statistics.mean(v):.4f} (min {min(v):.4f}, max {max(v):.4f})" for k, v in weights.items()))
