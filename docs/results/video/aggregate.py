@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Issue 17 at the separating budget: mean ± sample std of test accuracy per method over every runs.csv under this folder
-(one per process: students-*/runs.csv; teachers come from each process's loaded copies, deduplicated by method), the mean clip
+(one per process; folders named ablation-* are left out; teachers come from each process's loaded copies, deduplicated by method), the mean clip
 inference time, and the mean learned graph weights (logits graph pi_i, representation graph v_ij) over seeds."""
 import csv
 import glob
@@ -10,7 +10,7 @@ import statistics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rows = {}
-for path in sorted(glob.glob(os.path.join(HERE, "*", "runs.csv"))):
+for path in sorted(p for p in glob.glob(os.path.join(HERE, "*", "runs.csv")) if not os.path.basename(os.path.dirname(p)).startswith("ablation-")):
     with open(path) as f:
         for r in csv.DictReader(f):
             rows.setdefault(r["method"], {})[int(r["seed"])] = r
