@@ -7,10 +7,13 @@ import glob
 import os
 import re
 import statistics
+import sys
 
+# No argument: the main comparison (folders named ablation-* left out); "ablation": only the ablation-* folders.
+ABLATION = len(sys.argv) > 1 and sys.argv[1] == "ablation"
 HERE = os.path.dirname(os.path.abspath(__file__))
 rows = {}
-for path in sorted(p for p in glob.glob(os.path.join(HERE, "*", "runs.csv")) if not os.path.basename(os.path.dirname(p)).startswith("ablation-")):
+for path in sorted(p for p in glob.glob(os.path.join(HERE, "*", "runs.csv")) if os.path.basename(os.path.dirname(p)).startswith("ablation-") == ABLATION):
     with open(path) as f:
         for r in csv.DictReader(f):
             rows.setdefault(r["method"], {})[int(r["seed"])] = r
