@@ -57,14 +57,45 @@ class VideoCnn3d(nn.Module):
         return self.classifier(self.features(clips.permute(0, 2, 1, 3, 4)).flatten(2).mean(2))
 
 
+def layers(a, channels=(4, 8, 16)):
+    """The student's per-frame layers one by one, as LayerBenchmark.cs: forward and forward + backward on its own input."""
+    torch.manual_seed(0)
+    seq = [("conv", nn.Conv2d(1, channels[0], 3, stride=2, padding=1, bias=False)), ("bn", nn.BatchNorm2d(channels[0])), ("relu", nn.ReLU())]
+    for i in range(1, len(channels)):
+        seq += [("conv", nn.Conv2d(channels[i - 1], channels[i], 3, padding=1, bias=False)), ("bn", nn.BatchNorm2d(channels[i])),
+                ("relu", nn.ReLU()), ("maxpool", nn.MaxPool2d(2))]
+    x = torch.randn(a.batch * a.frames, 1, 64, 64)
+    for i, (name, layer) in enumerate(seq):
+        layer.train()
+        forward, both = [], []
+        for step in range(a.steps + 3):
+            inp = x.detach().requires_grad_()
+            start = time.perf_counter()
+            y = layer(inp)
+            f = time.perf_counter()
+            y.sum().backward()
+            end = time.perf_counter()
+            if step >= 3:
+                forward.append((f - start) * 1000)
+                both.append((end - start) * 1000)
+        print(f"layer:{i}:{name}:forward {statistics.median(forward):.2f}")
+        print(f"layer:{i}:{name}:backward {statistics.median(both) - statistics.median(forward):.2f}")
+        with torch.no_grad():
+            x = layer(x)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--frames", type=int, default=6)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--layers", action="store_true", help="time the student's per-frame layers one by one instead")
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
+    if a.layers:
+        layers(a)
+        return
     for name, factory in (("student-framecnn", FrameCnn), ("teacher-cnn3d", VideoCnn3d)):
         torch.manual_seed(0)
         model = factory()

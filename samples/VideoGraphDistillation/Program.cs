@@ -19,12 +19,18 @@ using static TorchSharp.torch;
 // Usage: dotnet run -c Release --project samples/VideoGraphDistillation -- [--train 2000] [--test 1000] [--frames 6]
 //   [--pretext-epochs 2] [--finetune-epochs 2] [--student-epochs 3] [--seeds 1] [--first-seed 0] [--batch 32] [--threads 1]
 //   [--methods student,kd-t0,...] [--results DIR] [--data DIR] [--schedule constant|cosine] [--contrastive-temperature 0.2]
-//   [--teachers DIR] [--teacher-ids 0,1] [--teachers-only] | --bench-step [--steps 20] [--repeats 1]
+//   [--teachers DIR] [--teacher-ids 0,1] [--teachers-only] | --bench-step [--steps 20] | --bench-layers [--steps 20]
 var settings = Settings.Parse(args);
 using var threads = new ThreadScope(settings.Threads);
 if (settings.BenchStep)
 {
     StepBenchmark.Run(settings);
+    return;
+}
+
+if (settings.BenchLayers)
+{
+    LayerBenchmark.Run(settings);
     return;
 }
 
@@ -155,8 +161,11 @@ foreach (var seed in Enumerable.Range(settings.FirstSeed, settings.Seeds))
         string notes;
         using (var distiller = new Distiller(participants, recipe, Options(settings.StudentEpochs, seed)))
         {
-            distiller.Fit(Pipeline(train, seed, shuffle: true));
+            var history = distiller.Fit(Pipeline(train, seed, shuffle: true)).History;
             notes = GraphWeights(graphs.Logits, graphs.Representation);    // before the distiller disposes its losses
+            // The terms' scales in the last epoch (means over its steps), to compare CE with the graph terms.
+            var parts = string.Join(" ", history[^1].LossParts.Where(p => !p.Key.Contains(".weight-", StringComparison.Ordinal)).Select(p => $"{p.Key}={p.Value:G4}"));
+            notes = notes.Length > 0 ? $"{notes}; last-epoch loss {parts}" : $"last-epoch loss {parts}";
         }
 
         var accuracy = Accuracy(student);

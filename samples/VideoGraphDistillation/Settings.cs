@@ -23,7 +23,7 @@ internal sealed record Settings
     public string? Results { get; init; }
     public string? Data { get; init; }
     public bool BenchStep { get; init; }
-    public int Repeats { get; init; } = 1;
+    public bool BenchLayers { get; init; }
     public KnowledgeDistillation.Engine.LearningRateScheduleKind Schedule { get; init; } = KnowledgeDistillation.Engine.LearningRateScheduleKind.Constant;
     public double ContrastiveTemperature { get; init; } = 0.2;
     public string? TeachersDirectory { get; init; }
@@ -60,7 +60,7 @@ internal sealed record Settings
                 "--data" => s with { Data = Next() },
                 "--bench-step" => s with { BenchStep = true },
                 "--steps" => s with { Steps = Int() },
-                "--repeats" => s with { Repeats = Int() },
+                "--bench-layers" => s with { BenchLayers = true },
                 "--schedule" => s with { Schedule = Enum.Parse<KnowledgeDistillation.Engine.LearningRateScheduleKind>(Next(), ignoreCase: true) },
                 "--contrastive-temperature" => s with { ContrastiveTemperature = Double() },
                 "--teachers" => s with { TeachersDirectory = Next() },
