@@ -38,7 +38,7 @@ public sealed class CocoReaderTests
     [InlineData("[1, 2]", "top level")]
     [InlineData("""{"images": [], "categories": [{"id": 1, "name": "x"}]}""", "annotations")]
     [InlineData("""{"images": [], "categories": [], "annotations": []}""", "categories")]
-    [InlineData("""{"images": [{"id": 1, "file_name": "a.jpg", "width": 0, "height": 5}], "categories": [], "annotations": []}""", "width/height")]
+    [InlineData("""{"images": [{"id": 1, "file_name": "a.jpg", "width": 0, "height": 5}], "categories": [{"id": 1, "name": "x"}], "annotations": []}""", "width/height")]
     [InlineData("""{"images": [{"id": 1, "file_name": "a.jpg", "width": 5, "height": 5}], "categories": [{"id": 1, "name": "x"}], "annotations": [{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1]}]}""", "image_id")]
     [InlineData("""{"images": [{"id": 1, "file_name": "a.jpg", "width": 5, "height": 5}], "categories": [{"id": 1, "name": "x"}], "annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1]}]}""", "bbox")]
     [InlineData("""{"images": [{"id": 1, "file_name": "a.jpg", "width": 5, "height": 5}], "categories": [{"id": 1, "name": "x"}], "annotations": [{"image_id": 1, "category_id": 9, "bbox": [0, 0, 1, 1]}]}""", "category_id")]
