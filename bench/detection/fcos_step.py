@@ -17,6 +17,7 @@ import torch.nn.functional as F
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--threads", type=int, default=1)
+p.add_argument("--profile", action="store_true", help="print the top operators of one extra step (torch.profiler)")
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -151,3 +152,12 @@ for step in range(args.steps + 3):
 times.sort()
 print(f"pytorch {torch.__version__} fcos step: batch 8x192x256, threads {args.threads}, median {times[len(times) // 2]:.1f} ms, "
       f"mean {sum(times) / len(times):.1f} ms over {len(times)} steps; params {sum(p.numel() for p in net.parameters())}")
+
+if args.profile:
+    from torch.profiler import profile, ProfilerActivity
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        opt.zero_grad()
+        levels, cls, box, ctr = net(images)
+        fcos_loss(cls, box, ctr, levels, targets, 3).backward()
+        opt.step()
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
