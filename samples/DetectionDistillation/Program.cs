@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 // Detection distillation on BCCD (blood cells, 3 classes): an FCOS teacher (ResNet-18 topology at half width) and student
 // (ResNet-10 at quarter width), FPN P3-P7 with 64 channels each. One process per run, so runs go in parallel:
 //   --mode teacher  [--epochs 24] [--teacher results/detection/teacher.bin]    train + save + score the teacher
-//   --mode student  --method alone|fpn-mse|icd --seed S [--epochs 12] [--warmup-steps 36] [--icd-weight 8] [--mse-weight 1]
+//   --mode student  --method alone|fpn-mse|icd --seed S [--epochs 12] [--warmup-steps 36] [--icd-weight 8] [--aux-lr 1e-4] [--mse-weight 1]
 //   --mode bench-step [--steps 20]                                              one student training step, timed
 // Common: [--data DIR] [--image-size 256] [--batch 8] [--lr 1e-3] [--threads 1] [--results DIR] [--limit N]
 var settings = Settings.Parse(args);
@@ -109,7 +109,7 @@ var recipe = settings.Method switch
 {
     "alone" => Recipes.Detector(3),
     "fpn-mse" => Recipes.FpnFeatureMse(3, studentOptions.FpnChannels, teacherOptions.FpnChannels, settings.MseWeight),
-    "icd" => Recipes.Icd(new IcdOptions { Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Weight = settings.IcdWeight, WarmupSteps = settings.WarmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train) }),
+    "icd" => Recipes.Icd(new IcdOptions { Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Weight = settings.IcdWeight, WarmupSteps = settings.WarmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train) }, auxiliaryOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 }),
     _ => throw new ArgumentException($"Unknown method '{settings.Method}'."),
 };
 var participants = settings.Method == "alone" ? new IDistillationModel[] { student } : new IDistillationModel[] { teacher, student };

@@ -17,6 +17,7 @@ internal sealed record Settings
     public int WarmupSteps { get; init; } = 36;
     public double IcdWeight { get; init; } = 8;
     public double MseWeight { get; init; } = 1;
+    public double AuxLearningRate { get; init; } = 1e-4;
     public int Steps { get; init; } = 20;
     public int Limit { get; init; }
 
@@ -44,6 +45,7 @@ internal sealed record Settings
                 "--warmup-steps" => s with { WarmupSteps = Int() },
                 "--icd-weight" => s with { IcdWeight = Real() },
                 "--mse-weight" => s with { MseWeight = Real() },
+                "--aux-lr" => s with { AuxLearningRate = Real() },
                 "--steps" => s with { Steps = Int() },
                 "--limit" => s with { Limit = Int() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
