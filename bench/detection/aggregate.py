@@ -35,3 +35,11 @@ for method in ["teacher", "alone", "fpn-mse", "icd"]:
 for r in rows.get("icd", []):
     acc = [h["LossParts"].get("icd.aux-acc") for h in r["history"]]
     print(f"\nicd seed {r['seed']}: icd.aux-acc per epoch " + ", ".join(f"{a:.3f}" for a in acc if a is not None))
+
+# Paired by seed (the same seed gives every method the same student initialisation and data order).
+alone = {r["seed"]: r for r in rows.get("alone", [])}
+for method in ["fpn-mse", "icd"]:
+    diffs = [(r["seed"], 100 * (r["map50"] - alone[r["seed"]]["map50"]), 100 * (r["map"] - alone[r["seed"]]["map"]))
+             for r in rows.get(method, []) if r["seed"] in alone]
+    if diffs:
+        print(f"\n{method} - alone, per seed (mAP@0.5, mAP@[.5:.95] points): " + "; ".join(f"seed {s}: {a:+.2f}, {b:+.2f}" for s, a, b in diffs))
