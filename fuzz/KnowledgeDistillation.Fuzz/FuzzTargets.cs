@@ -22,6 +22,8 @@ internal static class FuzzTargets
         new TextClassificationTarget(),
         new BertConfigTarget(),
         new SampleStoreMergeTarget(),
+        new VocAnnotationTarget(),
+        new CocoAnnotationTarget(),
     };
 
     /// <summary>The target named <paramref name="name"/>.</summary>

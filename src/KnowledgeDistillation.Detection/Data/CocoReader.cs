@@ -44,6 +44,11 @@ public static class CocoReader
             var categories = Array(annotationFile, root, "categories")
                 .Select(c => (Id: Int(annotationFile, c, "categories[].id"), Name: Str(annotationFile, c, "categories[].name")))
                 .OrderBy(c => c.Id).ToArray();
+            if (categories.Length == 0)
+            {
+                throw Bad(annotationFile, "categories", "a non-empty array (the classes)");
+            }
+
             if (categories.Select(c => c.Id).Distinct().Count() != categories.Length)
             {
                 throw Bad(annotationFile, "categories[].id", "unique ids");

@@ -46,6 +46,11 @@ public static class VocReader
         }
 
         var classes = options.Classes ?? parsed.SelectMany(p => p.Objects.Select(o => o.Name)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (classes.Count == 0)
+        {
+            throw new InvalidDataException($"'{root}': the annotation files name no object classes to discover; pass VocOptions.Classes.");
+        }
+
         var index = classes.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
         var samples = new List<DetectionSample>(parsed.Count);
         foreach (var (file, image, width, height, objects) in parsed)

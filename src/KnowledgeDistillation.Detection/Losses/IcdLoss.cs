@@ -16,8 +16,8 @@ namespace KnowledgeDistillation.Detection.Losses;
 /// <see cref="HeadValueProjection"/>, both LayerNorm-ed over the head dimension without affine, teacher values and mask
 /// detached): <c>λ · mean_{b,h,c} Σ_s w_bhs (V^S − V^T)²_bshc / max(Σ_s w_bhs, 1e-6)</c>, w = Σ_real softmax_s(A/τ).
 /// For the first <see cref="IcdOptions.WarmupSteps"/> steps only the auxiliary task runs (a step counter kept as
-/// checkpointed loss state). Reports "NAME" (aux + distill), "NAME.aux", "NAME.distill", "NAME.aux-acc" (real/fake
-/// accuracy over valid queries, a diagnostic). All four modules are this term's trainable modules (one optimiser:
+/// checkpointed loss state). Reports "NAME" (aux + distill), "NAME.aux", "NAME.distill", and the diagnostics
+/// "NAME.aux-identify" (the real/fake BCE), "NAME.aux-localise" and "NAME.aux-acc" (real/fake accuracy over valid queries). All four modules are this term's trainable modules (one optimiser:
 /// <c>Recipes.Icd</c> gives them AdamW, lr 1e-4, wd 1e-4).
 /// </summary>
 public sealed class IcdLoss : DistillationLoss
@@ -129,7 +129,11 @@ public sealed class IcdLoss : DistillationLoss
             total = aux + distill;
         }
 
-        return new LossResult(total, new Dictionary<string, Tensor> { [Name] = total, [Name + ".aux"] = aux, [Name + ".distill"] = distill, [Name + ".aux-acc"] = accuracy });
+        return new LossResult(total, new Dictionary<string, Tensor>
+        {
+            [Name] = total, [Name + ".aux"] = aux, [Name + ".distill"] = distill,
+            [Name + ".aux-identify"] = confidence, [Name + ".aux-localise"] = localisation, [Name + ".aux-acc"] = accuracy,
+        });
     }
 
     /// <inheritdoc />
@@ -235,7 +239,7 @@ public sealed class IcdLoss : DistillationLoss
         return cat(levels.Select(f => f.flatten(2).transpose(1, 2)).ToArray(), 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Each position's centre normalised by its image's valid size <c>[B, S, 2]</c>, and the padding mask <c>[B, S]</c> (centres outside the valid image).</summary>
+    /// <summary>Each position's centre normalised by its image's valid size <c>[B, S, 2]</c>, and the padding mask <c>[B, S]</c> (cells whose top-left pixel lies outside the valid image).</summary>
     /// <param name="levels">The levels (for their sizes).</param>
     /// <param name="imageSizes">Valid (height, width) per image <c>[B, 2]</c>.</param>
     public static (Tensor Positions, Tensor Padding) Positions(IReadOnlyList<Tensor> levels, Tensor imageSizes)
@@ -243,10 +247,12 @@ public sealed class IcdLoss : DistillationLoss
         ArgumentNullException.ThrowIfNull(levels);
         ArgumentNullException.ThrowIfNull(imageSizes);
         using var scope = NewDisposeScope();
-        var (points, _, _) = FcosPoints.Create(levels.Select(f => (f.shape[2], f.shape[3])).ToArray(), FcosDetectorOptions.Strides.Take(levels.Count).ToArray(), levels[0].device);
+        var (points, strides, _) = FcosPoints.Create(levels.Select(f => (f.shape[2], f.shape[3])).ToArray(), FcosDetectorOptions.Strides.Take(levels.Count).ToArray(), levels[0].device);
         var wh = imageSizes.to(ScalarType.Float32).flip(1).unsqueeze(1);                      // [B, 1, 2] (w, h)
         var normalised = points.unsqueeze(0) / wh;                                              // [B, S, 2]
-        var padding = (normalised >= 1).any(-1);
+        // A cell is padding when its top-left pixel is (DETR's mask, downsampled by nearest sampling).
+        var origin = points - (strides / 2).floor().unsqueeze(1);
+        var padding = (origin.unsqueeze(0) >= wh).any(-1);
         scope.MoveToOuter(normalised, padding);
         return (normalised, padding);
     }

@@ -91,4 +91,13 @@ public sealed class VocReaderTests
         ((Action)(() => VocReader.Read(root, new VocOptions { ImageSet = "val" }))).Should().Throw<FileNotFoundException>().WithMessage("*'val'*ImageSet*");
         VocReader.Read(root, new VocOptions { ImageSet = null }).Count.Should().Be(1, "without an image set every annotation file is read");
     }
+
+    [Fact]
+    public void Fuzz_finding_a_folder_without_any_object_and_no_class_list_is_invalid_data()
+    {
+        var root = SyntheticVoc.Create(1);
+        SyntheticVoc.WriteXml(Path.Combine(root, "Annotations", "img_000.xml"), "img_000.jpg", 96, 64, Array.Empty<(string, double, double, double, double, bool)>());
+        ((Action)(() => VocReader.Read(root))).Should().Throw<InvalidDataException>().WithMessage("*VocOptions.Classes*");
+        VocReader.Read(root, new VocOptions { Classes = SyntheticVoc.Classes }).Samples.Single().Objects.Should().BeEmpty("with classes given, an image without objects is a background image");
+    }
 }

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text.Json;
+using KnowledgeDistillation;
+using KnowledgeDistillation.Detection.Data;
+using KnowledgeDistillation.Detection.Evaluation;
+using KnowledgeDistillation.Detection.Fcos;
+using KnowledgeDistillation.Detection.Losses;
+using KnowledgeDistillation.Detection.Models;
+using KnowledgeDistillation.Engine;
+using KnowledgeDistillation.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Detection distillation on BCCD (blood cells, 3 classes): an FCOS teacher (ResNet-18 topology at half width) and student
+// (ResNet-10 at quarter width), FPN P3-P7 with 64 channels each. One process per run, so runs go in parallel:
+//   --mode teacher  [--epochs 24] [--teacher results/detection/teacher.bin]    train + save + score the teacher
+//   --mode student  --method alone|fpn-mse|icd --seed S [--epochs 12] [--warmup-steps 36] [--icd-weight 8] [--aux-lr 1e-4] [--mse-weight 1]
+//   --mode bench-step [--steps 20]                                              one student training step, timed
+// Common: [--data DIR] [--image-size 256] [--batch 8] [--lr 1e-3] [--threads 1] [--results DIR] [--limit N]
+var settings = Settings.Parse(args);
+torch.set_num_threads(settings.Threads);
+var classes = new[] { "Platelets", "RBC", "WBC" };
+var train = VocReader.Read(settings.Data, new VocOptions { ImageSet = "trainval", Classes = classes });
+var test = VocReader.Read(settings.Data, new VocOptions { ImageSet = "test", Classes = classes });
+if (settings.Limit > 0)
+{
+    (train, test) = (train.Take(settings.Limit), test.Take(Math.Min(settings.Limit, test.Count)));
+}
+
+Directory.CreateDirectory(settings.Results);
+var trainSource = new DetectionBatchSource(train, new DetectionBatchOptions { BatchSize = settings.Batch, ImageSize = settings.ImageSize, Seed = settings.Seed, HorizontalFlip = true, MinScale = 0.8, MaxScale = 1.0 });
+var testSource = new DetectionBatchSource(test, new DetectionBatchOptions { BatchSize = settings.Batch, ImageSize = settings.ImageSize, Shuffle = false });
+Console.WriteLine($"BCCD: {train.Count} training (trainval), {test.Count} test images; objects per class {string.Join(", ", train.ClassCounts())}; issues {train.Issues.Count}; threads {settings.Threads}");
+
+var teacherOptions = FcosDetectorOptions.ResNet18Half(3);
+var studentOptions = FcosDetectorOptions.ResNet10Quarter(3);
+DistillerOptions Options(int seed) => new()
+{
+    Epochs = settings.Epochs,
+    Seed = seed,
+    Threads = settings.Threads,
+    MaxGradNorm = 10,
+    Optimizer = new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.LearningRate, WeightDecay = 1e-4 },
+    LearningRateSchedule = new LearningRateScheduleOptions { Kind = LearningRateScheduleKind.Cosine, MinLearningRate = settings.LearningRate * 0.05 },
+};
+
+double LatencyMs(FcosDetector model)
+{
+    model.eval();
+    using var noGrad = no_grad();
+    var images = testSource.GetBatches(0, CPU).SelectMany(b => Enumerable.Range(0, (int)b.Size).Select(i => b.Inputs[i].unsqueeze(0).clone())).Take(24).ToArray();
+    for (var i = 0; i < 4; i++)
+    {
+        using var scope = NewDisposeScope();
+        model.call(images[i]);
+    }
+
+    var clock = Stopwatch.StartNew();
+    for (var i = 4; i < images.Length; i++)
+    {
+        using var scope = NewDisposeScope();
+        model.call(images[i]);
+    }
+
+    return clock.Elapsed.TotalMilliseconds / (images.Length - 4);
+}
+
+void Write(string name, object row)
+{
+    var path = Path.Combine(settings.Results, name + ".json");
+    File.WriteAllText(path, JsonSerializer.Serialize(row, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine($"wrote {path}: {JsonSerializer.Serialize(row)}");
+}
+
+if (settings.Mode == "bench-step")
+{
+    StepBenchmark.Run(trainSource, studentOptions, settings);
+    return;
+}
+
+if (settings.Mode == "teacher")
+{
+    random.manual_seed(1000);
+    using var net = new FcosDetector(teacherOptions);
+    using var participant = Teacher.FromModule(net);
+    var clock = Stopwatch.StartNew();
+    using (var run = new Distiller(new IDistillationModel[] { participant }, Recipes.Detector(3, participant: "teacher"), Options(1000)).UseConsoleProgress())
+    {
+        run.Fit(trainSource);
+    }
+
+    net.save(settings.Teacher);
+    var map = DetectionEvaluator.Evaluate(net, testSource);
+    Write("teacher", new { method = "teacher", epochs = settings.Epochs, map50 = map.VocMap50, map = map.CocoMap, ap50_per_class = map.VocAp50PerClass, parameters = net.ParameterCount, latency_ms = LatencyMs(net), seconds = clock.Elapsed.TotalSeconds, command = Environment.CommandLine });
+    return;
+}
+
+random.manual_seed(settings.Seed);
+using var studentNet = new FcosDetector(studentOptions);
+using var student = Student.FromModule(studentNet);
+using var teacherNet = new FcosDetector(teacherOptions);
+if (settings.Method != "alone")
+{
+    teacherNet.load(settings.Teacher);
+}
+
+using var teacher = Teacher.FromModule(teacherNet);
+var recipe = settings.Method switch
+{
+    "alone" => Recipes.Detector(3),
+    "fpn-mse" => Recipes.FpnFeatureMse(3, studentOptions.FpnChannels, teacherOptions.FpnChannels, settings.MseWeight),
+    "icd" => Recipes.Icd(new IcdOptions { Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Weight = settings.IcdWeight, WarmupSteps = settings.WarmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train) }, auxiliaryOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 }),
+    _ => throw new ArgumentException($"Unknown method '{settings.Method}'."),
+};
+var participants = settings.Method == "alone" ? new IDistillationModel[] { student } : new IDistillationModel[] { teacher, student };
+var timer = Stopwatch.StartNew();
+FitResult result;
+using (var run = new Distiller(participants, recipe, Options(settings.Seed)).UseConsoleProgress())
+{
+    result = run.Fit(trainSource);
+}
+
+var score = DetectionEvaluator.Evaluate(studentNet, testSource);
+var last = result.History[^1].LossParts;
+Write($"{settings.Method}-seed{settings.Seed}", new
+{
+    method = settings.Method,
+    seed = settings.Seed,
+    epochs = settings.Epochs,
+    map50 = score.VocMap50,
+    map = score.CocoMap,
+    ap50_per_class = score.VocAp50PerClass,
+    parameters = studentNet.ParameterCount,
+    latency_ms = LatencyMs(studentNet),
+    seconds = timer.Elapsed.TotalSeconds,
+    final_parts = last,
+    history = result.History.Select(h => new { h.Loss, h.LossParts }).ToArray(),
+    command = Environment.CommandLine,
+});

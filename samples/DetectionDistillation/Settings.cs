@@ -1,0 +1,57 @@
+using System.Globalization;
+
+/// <summary>Command-line settings of the detection sample.</summary>
+internal sealed record Settings
+{
+    public string Data { get; init; } = "../shared/data/detection/bccd/BCCD";
+    public string Mode { get; init; } = "student";          // teacher | student | bench-step
+    public string Method { get; init; } = "alone";          // alone | fpn-mse | icd
+    public string Teacher { get; init; } = "results/detection/teacher.bin";
+    public string Results { get; init; } = "results/detection";
+    public int Seed { get; init; }
+    public int Epochs { get; init; } = 12;
+    public int ImageSize { get; init; } = 256;
+    public int Batch { get; init; } = 8;
+    public int Threads { get; init; } = 1;
+    public double LearningRate { get; init; } = 1e-3;
+    public int WarmupSteps { get; init; } = 36;
+    public double IcdWeight { get; init; } = 8;
+    public double MseWeight { get; init; } = 1;
+    public double AuxLearningRate { get; init; } = 1e-4;
+    public int Steps { get; init; } = 20;
+    public int Limit { get; init; }
+
+    public static Settings Parse(string[] args)
+    {
+        var s = new Settings();
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"'{args[i]}' needs a value.");
+            int Int() => int.Parse(value, CultureInfo.InvariantCulture);
+            double Real() => double.Parse(value, CultureInfo.InvariantCulture);
+            s = args[i] switch
+            {
+                "--data" => s with { Data = value },
+                "--mode" => s with { Mode = value },
+                "--method" => s with { Method = value },
+                "--teacher" => s with { Teacher = value },
+                "--results" => s with { Results = value },
+                "--seed" => s with { Seed = Int() },
+                "--epochs" => s with { Epochs = Int() },
+                "--image-size" => s with { ImageSize = Int() },
+                "--batch" => s with { Batch = Int() },
+                "--threads" => s with { Threads = Int() },
+                "--lr" => s with { LearningRate = Real() },
+                "--warmup-steps" => s with { WarmupSteps = Int() },
+                "--icd-weight" => s with { IcdWeight = Real() },
+                "--mse-weight" => s with { MseWeight = Real() },
+                "--aux-lr" => s with { AuxLearningRate = Real() },
+                "--steps" => s with { Steps = Int() },
+                "--limit" => s with { Limit = Int() },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
+            };
+        }
+
+        return s;
+    }
+}
