@@ -132,7 +132,20 @@ public static class CocoReader
     private static string Str(string file, JsonElement e, string field)
     {
         var name = field[(field.LastIndexOf('.') + 1)..];
-        return e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : throw Bad(file, field, "a non-empty string");
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String)
+        {
+            throw Bad(file, field, "a non-empty string");
+        }
+
+        try
+        {
+            return v.GetString() is { Length: > 0 } s ? s : throw Bad(file, field, "a non-empty string");
+        }
+        catch (InvalidOperationException e2)
+        {
+            // System.Text.Json validates string contents lazily: invalid UTF-8 surfaces here (a fuzz finding).
+            throw new InvalidDataException($"'{file}': {field} is not valid UTF-8 text.", e2);
+        }
     }
 
     private static InvalidDataException Bad(string file, string field, string expected) =>

@@ -57,4 +57,16 @@ public sealed class CocoReaderTests
         data.Samples.Single().Objects.Should().BeEmpty();
         data.Issues.Should().ContainSingle(i => i.Message.Contains("9", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Fuzz_finding_invalid_utf8_inside_a_string_is_invalid_data()
+    {
+        var path = Write("""{"images": [{"id": 1, "file_name": "a.jpg", "width": 5, "height": 5}], "categories": [{"id": 1, "name": "NAME"}], "annotations": []}""");
+        var bytes = File.ReadAllBytes(path);
+        var at = System.Text.Encoding.ASCII.GetString(bytes).IndexOf("NAME", StringComparison.Ordinal);
+        bytes[at] = 0xC3;
+        bytes[at + 1] = 0x28;   // an invalid two-byte UTF-8 sequence
+        File.WriteAllBytes(path, bytes);
+        ((Action)(() => CocoReader.Read(path, "/images"))).Should().Throw<InvalidDataException>().WithMessage("*categories[].name*UTF-8*");
+    }
 }
