@@ -41,10 +41,8 @@ public sealed class ClipContrastiveLoss : DistillationLoss
     /// <exception cref="ArgumentOutOfRangeException">τ is not &gt; 0.</exception>
     public static Tensor NtXent(Tensor first, Tensor second, double temperature = 0.1)
     {
-        var z = Similarities(first, second, temperature);
-        var n = first.shape[0];
-        using var positives = cat(new[] { arange(n, n + n, ScalarType.Int64, z.device), arange(0, n, ScalarType.Int64, z.device) });
-        return nn.functional.cross_entropy(z, positives);
+        Check(first, second, temperature);
+        return NtXentLoss.Value(first, second, temperature); // SimCLR's NT-Xent, shared with the two-view term
     }
 
     /// <summary>
@@ -91,6 +89,16 @@ public sealed class ClipContrastiveLoss : DistillationLoss
 
     private static Tensor Similarities(Tensor first, Tensor second, double temperature)
     {
+        Check(first, second, temperature);
+        var z = nn.functional.normalize(cat(new[] { first, second }, 0), dim: 1);
+        var s = z.matmul(z.t()) / temperature;
+        var n2 = s.shape[0];
+        using var self = eye(n2, dtype: ScalarType.Bool, device: s.device);
+        return s.masked_fill(self, double.NegativeInfinity);
+    }
+
+    private static void Check(Tensor first, Tensor second, double temperature)
+    {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
         Guard.Positive(temperature, nameof(temperature));
@@ -103,11 +111,5 @@ public sealed class ClipContrastiveLoss : DistillationLoss
         {
             throw new ArgumentException($"The contrastive loss needs at least 2 pairs (the other pairs' clips are the negatives); got {Guard.Shape(first)}.", nameof(first));
         }
-
-        var z = nn.functional.normalize(cat(new[] { first, second }, 0), dim: 1);
-        var s = z.matmul(z.t()) / temperature;
-        var n2 = s.shape[0];
-        using var self = eye(n2, dtype: ScalarType.Bool, device: s.device);
-        return s.masked_fill(self, double.NegativeInfinity);
     }
 }
