@@ -24,6 +24,7 @@ internal static class FuzzTargets
         new SampleStoreMergeTarget(),
         new VocAnnotationTarget(),
         new CocoAnnotationTarget(),
+        new NpyClipTarget(),
     };
 
     /// <summary>The target named <paramref name="name"/>.</summary>
