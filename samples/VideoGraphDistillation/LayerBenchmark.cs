@@ -15,6 +15,7 @@ internal static class LayerBenchmark
     public static void Run(Settings settings)
     {
         MklCpuDispatch.Apply();
+        NativeAllocatorTuning.Apply();
         random.manual_seed(0);
         var c = settings.StudentChannels;
         var layers = new List<(string Name, Module<Tensor, Tensor> Layer)>

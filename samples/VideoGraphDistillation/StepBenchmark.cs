@@ -15,6 +15,7 @@ internal static class StepBenchmark
     public static void Run(Settings settings)
     {
         MklCpuDispatch.Apply();
+        NativeAllocatorTuning.Apply();
         foreach (var (name, factory) in new (string, Func<nn.Module<Tensor, Tensor>>)[]
         {
             ("student-framecnn", () => new FrameCnn(settings.StudentChannels, 10)),

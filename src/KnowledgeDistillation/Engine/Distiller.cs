@@ -172,6 +172,7 @@ public sealed partial class Distiller : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         using var threads = ThreadSetting.Apply(_options.Threads);
         MklCpuDispatch.Apply(_logger);
+        NativeAllocatorTuning.Apply(_logger);
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.Capture(_participants, _stages); // declared features, also before any Fit (evaluation models read them)
         var models = _participants
@@ -206,6 +207,7 @@ public sealed partial class Distiller : IDisposable
         var localTrain = Shard(train, dataParallel);
         using var threads = ThreadSetting.Apply(_options.Threads);
         MklCpuDispatch.Apply(_logger);
+        NativeAllocatorTuning.Apply(_logger);
         ExistingCheckpointGuard.EnsureMayReplace(_options.Checkpoint, resumeFrom); // before anything moves or trains
         var device = DeviceParser.Parse(_options.Device);
         LossRequirementsCheck.ValidateAndCapture(_participants, _stages);
