@@ -14,7 +14,11 @@ internal sealed record Settings
     public int Batch { get; init; } = 32;
     public int Threads { get; init; } = 1;
     public double Temperature { get; init; } = 4.0;
-    public double LogitsWeight { get; init; } = 1.0;
+    /// <summary>λ_l; <c>null</c> (the default) means T², the scale KD's soft term has (docs/benchmarks.md: at 1 the graph is ~16x weaker than KD).</summary>
+    public double? LogitsWeight { get; init; }
+    public double EdgeEntropy { get; init; }
+    public bool FixedEdges { get; init; }
+    public KnowledgeDistillation.Losses.RepresentationMatching RepresentationMatching { get; init; } = KnowledgeDistillation.Losses.RepresentationMatching.Mmd;
     public double RepresentationWeight { get; init; } = 1.0;
     public int PooledDimension { get; init; } = 256;
     public int[] TeacherChannels { get; init; } = { 8, 16, 32 };
@@ -54,6 +58,14 @@ internal sealed record Settings
                 "--temperature" => s with { Temperature = Double() },
                 "--logits-weight" => s with { LogitsWeight = Double() },
                 "--representation-weight" => s with { RepresentationWeight = Double() },
+                "--edge-entropy" => s with { EdgeEntropy = Double() },
+                "--fixed-edges" => s with { FixedEdges = true },
+                "--representation-matching" => s with { RepresentationMatching = Next() switch
+                {
+                    "mmd" => KnowledgeDistillation.Losses.RepresentationMatching.Mmd,
+                    "squared-error" => KnowledgeDistillation.Losses.RepresentationMatching.SquaredError,
+                    var other => throw new ArgumentException($"--representation-matching must be mmd or squared-error; got '{other}'."),
+                } },
                 "--pooled-dimension" => s with { PooledDimension = Int() },
                 "--methods" => s with { Methods = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--results" => s with { Results = Next() },

@@ -76,9 +76,5 @@ public sealed class LogitsGraph : nn.Module
     public Tensor VertexWeights() => incidence.matmul(EdgeWeights());
 
     /// <summary>The entropy of the edge weights, <c>−Σ_e w_e log w_e</c> (for the optional anti-collapse regulariser).</summary>
-    public Tensor EdgeEntropy()
-    {
-        var logW = nn.functional.log_softmax(edge_logits, 0);
-        return -(logW.exp() * logW).sum();
-    }
+    public Tensor EdgeEntropy() => EdgeWeightEntropy.Of(edge_logits);
 }

@@ -97,6 +97,9 @@ public sealed class RepresentationGraph : nn.Module
     /// <summary>The edge weights <c>softmax(φ)</c> [edges].</summary>
     public Tensor EdgeWeights() => nn.functional.softmax(edge_logits, 0);
 
+    /// <summary>The entropy of the edge weights, <c>−Σ_e v_e log v_e</c> (for the optional anti-collapse regulariser).</summary>
+    public Tensor EdgeEntropy() => EdgeWeightEntropy.Of(edge_logits);
+
     /// <summary>The fused teacher features <c>e_ij</c> [batch, edge dimension] of every edge, from each teacher's features [batch, d_i].</summary>
     /// <param name="teacherFeatures">One feature tensor per teacher (used as given: detach them yourself).</param>
     /// <exception cref="ArgumentException">The count or a dimension differs from the graph's.</exception>

@@ -8,8 +8,10 @@ namespace KnowledgeDistillation.Losses;
 /// <c>e_ij = CBP(h_i, h_j)</c>; the student's feature passes through the edge's adaptation layer, <c>u_ij = A_ij(h_s)</c>, and is
 /// matched to the edge over the mini-batch, <c>L = Σ_(i,j) v_ij · M({u_ij(x_b)}_b, {e_ij(x_b)}_b)</c> with <c>M</c> the squared
 /// Gaussian-kernel MMD by default (<see cref="RepresentationMatching"/>) and <c>v</c> the graph's softmax-normalised edge weights
-/// (<see cref="RepresentationGraph"/>). Teachers' features are detached. Parts: "NAME" (the total) and "NAME.weight-I-J" (v_ij,
-/// detached) per edge.
+/// (<see cref="RepresentationGraph"/>). Teachers' features are detached. With an entropy bonus β &gt; 0 the term is
+/// <c>Σ v_ij M_ij − β H(v)</c>: learned edge weights trained on <c>Σ v M</c> alone move all weight to the edge with the smallest
+/// match (a degenerate optimum); with the bonus their optimum for fixed matches is <c>v ∝ exp(−M / β)</c>. Parts: "NAME" (the
+/// total), "NAME.weight-I-J" (v_ij, detached) per edge and, with β &gt; 0, "NAME.edge-entropy".
 /// </summary>
 public sealed class RepresentationGraphLoss : DistillationLoss
 {
@@ -22,6 +24,7 @@ public sealed class RepresentationGraphLoss : DistillationLoss
     /// <param name="studentFeature">The student's feature name.</param>
     /// <param name="matching">How the student's adapted features are matched to the edges.</param>
     /// <param name="bandwidths">The MMD kernel bandwidths (default <see cref="GaussianMmd.DefaultBandwidths"/>).</param>
+    /// <param name="edgeEntropyWeight">β &gt;= 0, the weight of the edge-weight entropy bonus (default 0: none).</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="name">Reporting name (default "representation-graph").</param>
     /// <exception cref="ArgumentException">Bad teacher names, a feature name list of the wrong length, or a graph for another teacher count.</exception>
@@ -32,6 +35,7 @@ public sealed class RepresentationGraphLoss : DistillationLoss
         string studentFeature,
         RepresentationMatching matching = RepresentationMatching.Mmd,
         IReadOnlyList<double>? bandwidths = null,
+        double edgeEntropyWeight = 0.0,
         string student = "student",
         string name = "representation-graph")
         : base(name)
@@ -51,7 +55,11 @@ public sealed class RepresentationGraphLoss : DistillationLoss
         StudentFeature = Guard.Name(studentFeature, nameof(studentFeature));
         Matching = Enum.IsDefined(matching) ? matching : throw new ArgumentOutOfRangeException(nameof(matching), matching, "Unknown matching.");
         _bandwidths = GaussianMmd.CheckBandwidths(bandwidths ?? GaussianMmd.DefaultBandwidths);
+        EdgeEntropyWeight = Guard.NonNegative(edgeEntropyWeight, nameof(edgeEntropyWeight));
     }
+
+    /// <summary>The weight β of the edge-weight entropy bonus.</summary>
+    public double EdgeEntropyWeight { get; }
 
     /// <summary>The student's participant name.</summary>
     public string Student { get; }
@@ -132,7 +140,15 @@ public sealed class RepresentationGraphLoss : DistillationLoss
         var v = Graph.EdgeWeights().to(h.dtype);
         var matches = stack(adapted.Select((u, e) => Match(u, targets[e], Matching, _bandwidths)).ToArray());
         var total = (v * matches).sum();
-        var parts = new Dictionary<string, Tensor> { [Name] = total };
+        var parts = new Dictionary<string, Tensor>();
+        if (EdgeEntropyWeight > 0)
+        {
+            var entropy = Graph.EdgeEntropy().to(h.dtype);
+            total = total - (EdgeEntropyWeight * entropy);
+            parts[$"{Name}.edge-entropy"] = entropy.detach();
+        }
+
+        parts[Name] = total;
         var weights = v.detach();
         for (var e = 0; e < Graph.Edges.Count; e++)
         {
@@ -168,6 +184,7 @@ public static partial class Loss
     /// <param name="pooling">How pairs are fused.</param>
     /// <param name="matching">How the student is matched to the edges.</param>
     /// <param name="learnEdges">Whether the edge weights are trained.</param>
+    /// <param name="edgeEntropyWeight">β &gt;= 0, the entropy bonus on the edge weights (default 0).</param>
     /// <param name="seed">The sketches' seed.</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="name">Reporting name.</param>
@@ -181,8 +198,9 @@ public static partial class Loss
         PairPooling pooling = PairPooling.CompactBilinear,
         RepresentationMatching matching = RepresentationMatching.Mmd,
         bool learnEdges = true,
+        double edgeEntropyWeight = 0.0,
         int seed = 0,
         string student = "student",
         string name = "representation-graph") =>
-        new(teachers, new Losses.RepresentationGraph(teacherDimensions, studentDimension, pooledDimension, pooling, learnEdges, seed), new[] { teacherFeature }, studentFeature, matching, student: student, name: name);
+        new(teachers, new Losses.RepresentationGraph(teacherDimensions, studentDimension, pooledDimension, pooling, learnEdges, seed), new[] { teacherFeature }, studentFeature, matching, edgeEntropyWeight: edgeEntropyWeight, student: student, name: name);
 }

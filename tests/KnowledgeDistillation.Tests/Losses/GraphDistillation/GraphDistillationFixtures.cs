@@ -93,7 +93,7 @@ internal static class GraphDistillationFixtures
     }
 
     /// <summary>The representation graph term of a case, float64, with the fixture's hashes, adapter weights and edge logits.</summary>
-    public static RepresentationGraphLoss RepresentationLoss(RepresentationCase c)
+    public static RepresentationGraphLoss RepresentationLoss(RepresentationCase c, double edgeEntropyWeight = 0.0)
     {
         var r = Data.Representation;
         var pooling = c.Pooling == "compact-bilinear" ? PairPooling.CompactBilinear : PairPooling.Concatenation;
@@ -120,7 +120,7 @@ internal static class GraphDistillationFixtures
             }
         }
 
-        return new RepresentationGraphLoss(TeacherNames, graph, new[] { "embedding" }, "embedding", matching, r.Bandwidths);
+        return new RepresentationGraphLoss(TeacherNames, graph, new[] { "embedding" }, "embedding", matching, r.Bandwidths, edgeEntropyWeight);
     }
 
     private static GraphDistillationFixtureFile Load()

@@ -199,6 +199,99 @@ public class GraphDistillationTermTests
         }
     }
 
+    [Theory]
+    [InlineData(0.05)]
+    [InlineData(0.3)]
+    public void Representation_graph_entropy_bonus_matches_the_hand_formula_value_and_edge_gradient(double beta)
+    {
+        using var scope = NewDisposeScope();
+        var c = F.Representation.Cases.First(x => x.Pooling == "compact-bilinear" && x.Matching == "mmd");
+        using var plain = GraphDistillationFixtures.RepresentationLoss(c);
+        using var bonus = GraphDistillationFixtures.RepresentationLoss(c, beta);
+        var context = GraphDistillationFixtures.Context(F.Student.ToTensor(), F.Representation.StudentFeature.ToTensor()).Context;
+
+        // The per-edge matches M_e, from the plain term's value with each edge's weight alone (independent of the bonus).
+        var theta = c.EdgeLogits.ToTensor().to_type(ScalarType.Float64);
+        var edges = plain.Graph.Edges.Count;
+        var matches = new double[edges];
+        for (var e = 0; e < edges; e++)
+        {
+            using var one = GraphDistillationFixtures.RepresentationLoss(c);
+            using (no_grad())
+            {
+                one.Graph.EdgeLogits.copy_(full(edges, -1e4, ScalarType.Float64).index_put_(tensor(1e4, ScalarType.Float64), tensor(new long[] { e })));
+            }
+
+            matches[e] = Scalar(one.Compute(context).Total);
+        }
+
+        var thetaValues = theta.data<double>().ToArray();
+        var max = thetaValues.Max();
+        var z = thetaValues.Sum(t => Math.Exp(t - max));
+        var v = thetaValues.Select(t => Math.Exp(t - max) / z).ToArray();
+        var entropy = -v.Sum(x => x * Math.Log(x));
+        var weighted = v.Zip(matches, (a, b) => a * b).Sum();
+        var result = bonus.Compute(context);
+        Scalar(result.Total).ShouldBeClose(weighted - (beta * entropy), 1e-10, "Σ v M − β H(v)");
+        Scalar(result.Parts["representation-graph.edge-entropy"]).ShouldBeClose(entropy, 1e-12, "the reported entropy");
+        Scalar(plain.Compute(context).Total).ShouldBeClose(weighted, 1e-10, "no bonus without β");
+
+        // d/dθ_k [Σ v M − β H(v)] = v_k (M_k − Σ v M) + β v_k (log v_k + H)
+        result.Total.backward();
+        var grad = bonus.Graph.EdgeLogits.grad!.data<double>().ToArray();
+        for (var k = 0; k < edges; k++)
+        {
+            var expected = (v[k] * (matches[k] - weighted)) + (beta * v[k] * (Math.Log(v[k]) + entropy));
+            grad[k].Should().BeApproximately(expected, 1e-9, $"edge {k}");
+        }
+    }
+
+    [Fact]
+    public void Representation_graph_edges_trained_with_the_bonus_settle_at_the_gibbs_weights_not_on_one_edge()
+    {
+        using var scope = NewDisposeScope();
+        var c = F.Representation.Cases.First(x => x.Pooling == "compact-bilinear" && x.Matching == "mmd");
+        var context = GraphDistillationFixtures.Context(F.Student.ToTensor(), F.Representation.StudentFeature.ToTensor().detach()).Context;
+        const double beta = 0.05;
+        double[] Train(double b)
+        {
+            using var loss = GraphDistillationFixtures.RepresentationLoss(c, b);
+            using var optimizer = optim.SGD(new[] { (TorchSharp.Modules.Parameter)loss.Graph.EdgeLogits }, 6.0);
+            for (var step = 0; step < 600; step++)
+            {
+                using var inner = NewDisposeScope();
+                optimizer.zero_grad();
+                loss.Compute(context).Total.backward();
+                optimizer.step();
+            }
+
+            return loss.Graph.EdgeWeights().data<double>().ToArray();
+        }
+
+        using var probe = GraphDistillationFixtures.RepresentationLoss(c);
+        var edges = probe.Graph.Edges.Count;
+        var matches = new double[edges];
+        for (var e = 0; e < edges; e++)
+        {
+            using (no_grad())
+            {
+                probe.Graph.EdgeLogits.copy_(full(edges, -1e4, ScalarType.Float64).index_put_(tensor(1e4, ScalarType.Float64), tensor(new long[] { e })));
+            }
+
+            matches[e] = Scalar(probe.Compute(context).Total);
+        }
+
+        var gibbs = matches.Select(m => Math.Exp(-m / beta)).ToArray();
+        var sum = gibbs.Sum();
+        var withBonus = Train(beta);
+        for (var e = 0; e < edges; e++)
+        {
+            withBonus[e].Should().BeApproximately(gibbs[e] / sum, 1e-3, $"edge {e}: v ∝ exp(−M / β) is the optimum with the bonus");
+        }
+
+        Train(0.0).Max().Should().BeGreaterThan(0.9, "without the bonus the weights collapse onto the edge with the smallest match");
+    }
+
     [Fact]
     public void Requirements_and_the_combined_objective()
     {
