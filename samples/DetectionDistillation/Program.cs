@@ -16,7 +16,9 @@ using static TorchSharp.torch;
 //   --mode teacher  [--epochs 24] [--teacher results/detection/teacher.bin]    train + save + score the teacher
 //   --mode student  --method alone|fpn-mse|icd --seed S [--epochs 12] [--warmup-steps 36] [--icd-weight 8] [--aux-lr 1e-4] [--mse-weight 1]
 //   --mode bench-step [--steps 20]                                              one student training step, timed
-// Common: [--data DIR] [--image-size 256] [--batch 8] [--lr 1e-3] [--threads 1] [--results DIR] [--limit N]
+//   --mode aux-probe [--steps 300] [--aux-lr 1e-4] [--probe-images 8] [--probe-every 50] [--probe-variant icd|no-position|exact-centre] [--heads 8]
+//                                                                               ICD's auxiliary task alone on a fixed batch (see AuxiliaryProbe)
+// Common: [--data DIR] [--image-size 256] [--batch 8] [--lr 1e-3] [--threads 1] [--results DIR] [--limit N] [--checkpoints DIR (student runs resume from it)]
 var settings = Settings.Parse(args);
 torch.set_num_threads(settings.Threads);
 var classes = new[] { "Platelets", "RBC", "WBC" };
@@ -65,6 +67,57 @@ double LatencyMs(FcosDetector model)
     return clock.Elapsed.TotalMilliseconds / (images.Length - 4);
 }
 
+// Per box side (left, top, right, bottom), the share of test-set positions whose predicted distance is exactly 0: the head
+// ends in a ReLU, so a side at 1.0 is a dead unit that no gradient revives.
+double[] BoxZeroFraction(FcosDetector model)
+{
+    model.eval();
+    using var noGrad = no_grad();
+    var (zero, total) = (new double[4], 0L);
+    foreach (var batch in testSource.GetBatches(0, CPU))
+    {
+        using var scope = NewDisposeScope();
+        var box = model.call(batch.Inputs).Features[FcosDetector.BoxDistances].reshape(-1, 4);
+        var counts = (box == 0).sum(0).data<long>().ToArray();
+        for (var j = 0; j < 4; j++)
+        {
+            zero[j] += counts[j];
+        }
+
+        total += box.shape[0];
+    }
+
+    return zero.Select(z => z / total).ToArray();
+}
+
+// ICD's auxiliary task on the test images (queries drawn as in training, real = the test annotations): per class,
+// the share of real instances identified and of fakes rejected.
+object Identification(IcdLoss icd, FcosDetector teacherModel)
+{
+    teacherModel.eval();
+    IcdIdentificationReport? report = null;
+    foreach (var batch in testSource.GetBatches(0, CPU))
+    {
+        using var scope = NewDisposeScope();
+        ModelOutput output;
+        using (no_grad())
+        {
+            output = teacherModel.call(batch.Inputs);
+        }
+
+        var measured = IcdIdentification.Measure(icd, new DistillationContext(batch, new Dictionary<string, ModelOutput> { ["teacher"] = output, ["student"] = output }, epoch: 1));
+        report = report is null ? measured : report.Add(measured);
+    }
+
+    return new
+    {
+        accuracy = report!.Accuracy,
+        real_recall = report.RealRecall,
+        fake_rejection = report.FakeRejection,
+        per_class = classes.Select((c, i) => new { name = c, accuracy = report.ClassAccuracy(i), recall = report.ClassRecall(i), fake_rejection = report.ClassFakeRejection(i), real = report.Real[i], fake = report.Fake[i] }).ToArray(),
+    };
+}
+
 void Write(string name, object row)
 {
     var path = Path.Combine(settings.Results, name + ".json");
@@ -75,6 +128,12 @@ void Write(string name, object row)
 if (settings.Mode == "bench-step")
 {
     StepBenchmark.Run(trainSource, studentOptions, settings);
+    return;
+}
+
+if (settings.Mode == "aux-probe")
+{
+    AuxiliaryProbe.Run(train, settings, teacherOptions, classes);
     return;
 }
 
@@ -109,18 +168,28 @@ var recipe = settings.Method switch
 {
     "alone" => Recipes.Detector(3),
     "fpn-mse" => Recipes.FpnFeatureMse(3, studentOptions.FpnChannels, teacherOptions.FpnChannels, settings.MseWeight),
-    "icd" => Recipes.Icd(new IcdOptions { Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Weight = settings.IcdWeight, WarmupSteps = settings.WarmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train) }, auxiliaryOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 }),
+    "icd" => Recipes.Icd(new IcdOptions { Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Heads = settings.Heads, Weight = settings.IcdWeight, WarmupSteps = settings.WarmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train) }, auxiliaryOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 }),
     _ => throw new ArgumentException($"Unknown method '{settings.Method}'."),
 };
 var participants = settings.Method == "alone" ? new IDistillationModel[] { student } : new IDistillationModel[] { teacher, student };
 var timer = Stopwatch.StartNew();
 FitResult result;
-using (var run = new Distiller(participants, recipe, Options(settings.Seed)).UseConsoleProgress())
+var studentRunOptions = Options(settings.Seed);
+if (settings.Checkpoints is { } checkpointRoot)
 {
-    result = run.Fit(trainSource);
+    // One checkpoint per epoch; a rerun of the same command resumes from it (a killed run loses at most one epoch).
+    studentRunOptions.Checkpoint = new CheckpointOptions { Directory = Path.Combine(checkpointRoot, $"{settings.Method}-seed{settings.Seed}") };
+}
+
+using (var run = new Distiller(participants, recipe, studentRunOptions).UseConsoleProgress())
+{
+    var existing = studentRunOptions.Checkpoint.FilePath;
+    result = existing is not null && File.Exists(existing) ? run.Resume(existing, trainSource) : run.Fit(trainSource);
 }
 
 var score = DetectionEvaluator.Evaluate(studentNet, testSource);
+var boxZero = BoxZeroFraction(studentNet);
+var identification = recipe.Stages[0].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
 var last = result.History[^1].LossParts;
 Write($"{settings.Method}-seed{settings.Seed}", new
 {
@@ -131,6 +200,8 @@ Write($"{settings.Method}-seed{settings.Seed}", new
     map = score.CocoMap,
     ap50_per_class = score.VocAp50PerClass,
     parameters = studentNet.ParameterCount,
+    box_zero_fraction = boxZero,
+    identification,
     latency_ms = LatencyMs(studentNet),
     seconds = timer.Elapsed.TotalSeconds,
     final_parts = last,

@@ -4,7 +4,7 @@ using System.Globalization;
 internal sealed record Settings
 {
     public string Data { get; init; } = "../shared/data/detection/bccd/BCCD";
-    public string Mode { get; init; } = "student";          // teacher | student | bench-step
+    public string Mode { get; init; } = "student";          // teacher | student | bench-step | aux-probe
     public string Method { get; init; } = "alone";          // alone | fpn-mse | icd
     public string Teacher { get; init; } = "results/detection/teacher.bin";
     public string Results { get; init; } = "results/detection";
@@ -20,6 +20,11 @@ internal sealed record Settings
     public double AuxLearningRate { get; init; } = 1e-4;
     public int Steps { get; init; } = 20;
     public int Limit { get; init; }
+    public int Heads { get; init; } = 8;
+    public string? Checkpoints { get; init; }
+    public int ProbeImages { get; init; } = 8;
+    public int ProbeEvery { get; init; } = 50;
+    public string ProbeVariant { get; init; } = "icd";   // icd | no-position | exact-centre
 
     public static Settings Parse(string[] args)
     {
@@ -48,6 +53,11 @@ internal sealed record Settings
                 "--aux-lr" => s with { AuxLearningRate = Real() },
                 "--steps" => s with { Steps = Int() },
                 "--limit" => s with { Limit = Int() },
+                "--heads" => s with { Heads = Int() },
+                "--checkpoints" => s with { Checkpoints = value },
+                "--probe-images" => s with { ProbeImages = Int() },
+                "--probe-every" => s with { ProbeEvery = Int() },
+                "--probe-variant" => s with { ProbeVariant = value },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }

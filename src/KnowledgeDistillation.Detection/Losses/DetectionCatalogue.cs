@@ -16,7 +16,7 @@ public static partial class DetectionLosses
         /// <param name="name">Reporting name.</param>
         public static FcosLoss Fcos(int classes, FcosLossOptions? options = null, string participant = "student", string name = "det") => new(classes, options, participant, name);
 
-        /// <summary>ICD (Kang et al. 2021, NeurIPS). Reports "NAME", "NAME.aux", "NAME.distill", "NAME.aux-acc".</summary>
+        /// <summary>ICD (Kang et al. 2021, NeurIPS). Reports "NAME", "NAME.aux", "NAME.distill", "NAME.aux-identify", "NAME.aux-localise", "NAME.aux-acc", "NAME.aux-recall".</summary>
         /// <param name="options">Options; <c>null</c> for the defaults.</param>
         /// <param name="student">The student's participant name.</param>
         /// <param name="teacher">The teacher's participant name.</param>

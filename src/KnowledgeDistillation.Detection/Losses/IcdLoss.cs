@@ -17,7 +17,7 @@ namespace KnowledgeDistillation.Detection.Losses;
 /// detached): <c>λ · mean_{b,h,c} Σ_s w_bhs (V^S − V^T)²_bshc / max(Σ_s w_bhs, 1e-6)</c>, w = Σ_real softmax_s(A/τ).
 /// For the first <see cref="IcdOptions.WarmupSteps"/> steps only the auxiliary task runs (a step counter kept as
 /// checkpointed loss state). Reports "NAME" (aux + distill), "NAME.aux", "NAME.distill", and the diagnostics
-/// "NAME.aux-identify" (the real/fake BCE), "NAME.aux-localise" and "NAME.aux-acc" (real/fake accuracy over valid queries). All four modules are this term's trainable modules (one optimiser:
+/// "NAME.aux-identify" (the real/fake BCE), "NAME.aux-localise", "NAME.aux-acc" (real/fake accuracy over valid queries) and "NAME.aux-recall" (the share of real queries identified as real; 0 while the task sits at its prior of calling everything fake). All four modules are this term's trainable modules (one optimiser:
 /// <c>Recipes.Icd</c> gives them AdamW, lr 1e-4, wd 1e-4).
 /// </summary>
 public sealed class IcdLoss : DistillationLoss
@@ -96,8 +96,7 @@ public sealed class IcdLoss : DistillationLoss
     public override LossResult Compute(DistillationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var targets = DetectionTargets.Require(context.Batch, nameof(context));
-        var imageSizes = context.Batch.Extras[DetectionTargets.ImageSize];
+        DetectionTargets.Require(context.Batch, nameof(context));
         var teacherLevels = FcosDetectorOptions.Levels.Select(l => context.Output(Teacher).Feature(l, Teacher)).ToArray();
         var studentLevels = FcosDetectorOptions.Levels.Select(l => context.Output(Student).Feature(l, Student)).ToArray();
         for (var l = 0; l < teacherLevels.Length; l++)
@@ -109,12 +108,9 @@ public sealed class IcdLoss : DistillationLoss
             }
         }
 
-        var teacherFeatures = Flatten(teacherLevels).detach();
-        var (positions, padding) = Positions(teacherLevels, imageSizes);
-        var queries = IcdQuerySampler.Sample(targets, imageSizes, Options, context.Epoch, context.Step);
-        var q = Encoder.call(queries.Classes, queries.ReferencePoints, queries.BoxSizes);
-        var decoded = Decoder.call(q, teacherFeatures, SineEmbedding.Encode(positions, Options.TeacherChannels / 2), padding);
-        var (confidence, localisation, accuracy) = AuxiliaryLoss(AuxiliaryHead.call(decoded.Queries), queries);
+        var pass = Auxiliary(context, teacherLevels);
+        var (queries, decoded) = (pass.Queries, pass.Decoded);
+        var (confidence, localisation, accuracy) = AuxiliaryLoss(pass.Outputs, queries);
         var aux = confidence + localisation;
         Tensor distill;
         Tensor total;
@@ -133,7 +129,37 @@ public sealed class IcdLoss : DistillationLoss
         {
             [Name] = total, [Name + ".aux"] = aux, [Name + ".distill"] = distill,
             [Name + ".aux-identify"] = confidence, [Name + ".aux-localise"] = localisation, [Name + ".aux-acc"] = accuracy,
+            [Name + ".aux-recall"] = RealRecall(pass.Outputs, queries),
         });
+    }
+
+    /// <summary>
+    /// The auxiliary task's forward pass on one context (no optimisation): queries drawn for the context's epoch and step,
+    /// encoded, decoded over the teacher's detached FPN positions, and the auxiliary heads' outputs.
+    /// </summary>
+    /// <param name="context">The context (targets, image sizes and the teacher's FPN levels).</param>
+    internal IcdAuxiliaryPass Auxiliary(DistillationContext context) =>
+        Auxiliary(context, FcosDetectorOptions.Levels.Select(l => context.Output(Teacher).Feature(l, Teacher)).ToArray());
+
+    private IcdAuxiliaryPass Auxiliary(DistillationContext context, Tensor[] teacherLevels)
+    {
+        var targets = DetectionTargets.Require(context.Batch, nameof(context));
+        var imageSizes = context.Batch.Extras[DetectionTargets.ImageSize];
+        var teacherFeatures = Flatten(teacherLevels).detach();
+        var (positions, padding) = Positions(teacherLevels, imageSizes);
+        var queries = IcdQuerySampler.Sample(targets, imageSizes, Options, context.Epoch, context.Step);
+        var q = Encoder.call(queries.Classes, queries.ReferencePoints, queries.BoxSizes);
+        var decoded = Decoder.call(q, teacherFeatures, SineEmbedding.Encode(positions, Options.TeacherChannels / 2), padding);
+        return new IcdAuxiliaryPass(queries, decoded, AuxiliaryHead.call(decoded.Queries));
+    }
+
+    private static Tensor RealRecall(Tensor auxiliary, IcdQueries queries)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var real = queries.Real.to(auxiliary.dtype);
+        var identified = (auxiliary[.., .., 0] > 0).to(auxiliary.dtype) * real;
+        return (identified.sum() / real.sum().clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
