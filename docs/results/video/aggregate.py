@@ -9,14 +9,30 @@ import re
 import statistics
 import sys
 
-# No argument: the main comparison (folders named ablation-* left out); "ablation": only the ablation-* folders.
-ABLATION = len(sys.argv) > 1 and sys.argv[1] == "ablation"
+# No argument: the main comparison (folders named ablation-* or session8-* left out); "ablation": only the ablation-*
+# folders; "session8": only the session8-VARIANT-sSEED folders, one row per variant (rows named "variant: method").
+MODE = sys.argv[1] if len(sys.argv) > 1 else "main"
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def selected(folder):
+    if MODE == "ablation":
+        return folder.startswith("ablation-")
+    if MODE == "session8":
+        return folder.startswith("session8-")
+    return not folder.startswith(("ablation-", "session8-"))
+
+
 rows = {}
-for path in sorted(p for p in glob.glob(os.path.join(HERE, "*", "runs.csv")) if os.path.basename(os.path.dirname(p)).startswith("ablation-") == ABLATION):
+for path in sorted(p for p in glob.glob(os.path.join(HERE, "*", "runs.csv")) if selected(os.path.basename(os.path.dirname(p)))):
+    folder = os.path.basename(os.path.dirname(path))
+    variant = re.sub(r"-s\d+$", "", folder[len("session8-"):]) if MODE == "session8" else None
     with open(path) as f:
         for r in csv.DictReader(f):
-            rows.setdefault(r["method"], {})[int(r["seed"])] = r
+            if MODE == "session8" and r["method"].startswith("teacher-"):
+                continue
+            key = f"{variant}: {r['method']}" if variant else r["method"]
+            rows.setdefault(key, {})[int(r["seed"])] = r
 print("| method | seeds | test accuracy (mean ± std) | per seed | parameters | ms/clip (mean) |")
 print("|---|---|---|---|---|---|")
 for method, by_seed in rows.items():
