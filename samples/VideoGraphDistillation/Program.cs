@@ -20,7 +20,8 @@ using static TorchSharp.torch;
 //   [--pretext-epochs 2] [--finetune-epochs 2] [--student-epochs 3] [--seeds 1] [--first-seed 0] [--batch 32] [--threads 1]
 //   [--methods student,kd-t0,...] [--results DIR] [--data DIR] [--schedule constant|cosine] [--contrastive-temperature 0.2]
 //   [--teachers DIR] [--teacher-ids 0,1] [--teachers-only] [--temperature 4] [--logits-weight T²] [--representation-weight 1]
-//   [--edge-entropy 0] [--fixed-edges] [--representation-matching mmd|squared-error] [--pooled-dimension 256]
+//   [--representation-edge-entropy 0] [--fixed-representation-edges] [--representation-matching mmd|squared-error]
+//   [--pooled-dimension 256]
 //   | --bench-step [--steps 20] | --bench-layers [--steps 20]
 var settings = Settings.Parse(args);
 using var threads = new ThreadScope(settings.Threads);
@@ -153,11 +154,11 @@ foreach (var seed in Enumerable.Range(settings.FirstSeed, settings.Seeds))
         {
             participants.AddRange(cached);
             var logits = method is "graph-logits" or "graph-both"
-                ? Loss.LogitsGraph(names, temperature: settings.Temperature, learnEdges: !settings.FixedEdges, edgeEntropyWeight: settings.EdgeEntropy)
+                ? Loss.LogitsGraph(names, temperature: settings.Temperature)
                 : null;
             var representation = method is "graph-representation" or "graph-both"
                 ? Loss.RepresentationGraph(names, teachers.Select(t => t.Net.EmbeddingDimension).ToArray(), net.EmbeddingDimension, pooledDimension: settings.PooledDimension,
-                    matching: settings.RepresentationMatching, learnEdges: !settings.FixedEdges, edgeEntropyWeight: settings.EdgeEntropy, seed: seed)
+                    matching: settings.RepresentationMatching, learnEdges: !settings.FixedRepresentationEdges, edgeEntropyWeight: settings.RepresentationEdgeEntropy, seed: seed)
                 : null;
             var logitsWeight = settings.LogitsWeight ?? settings.Temperature * settings.Temperature; // KD's T² scale by default
             recipe = Recipes.GraphDistillation(logits, representation, logitsWeight, settings.RepresentationWeight);

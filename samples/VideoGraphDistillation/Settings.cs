@@ -16,8 +16,8 @@ internal sealed record Settings
     public double Temperature { get; init; } = 4.0;
     /// <summary>λ_l; <c>null</c> (the default) means T², the scale KD's soft term has (docs/benchmarks.md: at 1 the graph is ~16x weaker than KD).</summary>
     public double? LogitsWeight { get; init; }
-    public double EdgeEntropy { get; init; }
-    public bool FixedEdges { get; init; }
+    public double RepresentationEdgeEntropy { get; init; }
+    public bool FixedRepresentationEdges { get; init; }
     public KnowledgeDistillation.Losses.RepresentationMatching RepresentationMatching { get; init; } = KnowledgeDistillation.Losses.RepresentationMatching.Mmd;
     public double RepresentationWeight { get; init; } = 1.0;
     public int PooledDimension { get; init; } = 256;
@@ -58,8 +58,8 @@ internal sealed record Settings
                 "--temperature" => s with { Temperature = Double() },
                 "--logits-weight" => s with { LogitsWeight = Double() },
                 "--representation-weight" => s with { RepresentationWeight = Double() },
-                "--edge-entropy" => s with { EdgeEntropy = Double() },
-                "--fixed-edges" => s with { FixedEdges = true },
+                "--representation-edge-entropy" => s with { RepresentationEdgeEntropy = Double() },
+                "--fixed-representation-edges" => s with { FixedRepresentationEdges = true },
                 "--representation-matching" => s with { RepresentationMatching = Next() switch
                 {
                     "mmd" => KnowledgeDistillation.Losses.RepresentationMatching.Mmd,
