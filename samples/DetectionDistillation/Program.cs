@@ -260,6 +260,7 @@ if (settings.IcdAux is { } auxPrefix && recipe.Stages[0].Loss is SumLoss icdSum)
 var participants = settings.Method == "alone" ? new IDistillationModel[] { student } : new IDistillationModel[] { teacher, student };
 var timer = Stopwatch.StartNew();
 FitResult result;
+object? identification;
 var studentRunOptions = Options(settings.Seed);
 if (settings.Checkpoints is { } checkpointRoot)
 {
@@ -271,11 +272,13 @@ using (var run = new Distiller(participants, recipe, studentRunOptions).UseConso
 {
     var existing = studentRunOptions.Checkpoint.FilePath;
     result = existing is not null && File.Exists(existing) ? run.Resume(existing, trainSource) : run.Fit(trainSource);
+
+    // Before the run is disposed: it disposes the recipe's terms and their modules.
+    identification = recipe.Stages[0].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
 }
 
 var score = DetectionEvaluator.Evaluate(studentNet, testSource);
 var boxZero = BoxZeroFraction(studentNet);
-var identification = recipe.Stages[0].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
 var last = result.History[^1].LossParts;
 Write($"{settings.Method}-seed{settings.Seed}", new
 {
