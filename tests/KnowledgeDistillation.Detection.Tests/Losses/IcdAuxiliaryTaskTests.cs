@@ -62,6 +62,21 @@ public sealed class IcdAuxiliaryTaskTests
         ((Action)(() => report.Add(new IcdIdentificationReport(new long[] { 0 }, new long[] { 0 }, new long[] { 0 }, new long[] { 0 })))).Should().Throw<ArgumentException>().WithParameterName("other");
     }
 
+    [Fact]
+    public void Identification_refuses_bad_input_before_any_native_call()
+    {
+        var (icd, context) = Setup(seed: 6);
+        using (icd)
+        {
+            ((Action)(() => IcdIdentification.Measure(null!, context))).Should().Throw<ArgumentNullException>().WithParameterName("loss");
+            ((Action)(() => IcdIdentification.Measure(icd, null!))).Should().Throw<ArgumentNullException>().WithParameterName("context");
+            var noTargets = new DistillationContext(new KnowledgeDistillation.Data.Batch(context.Batch.Inputs, null, context.Batch.Indices, context.Batch.Extras), context.Outputs);
+            ((Action)(() => IcdIdentification.Measure(icd, noTargets))).Should().Throw<ArgumentException>().WithParameterName("context").WithMessage("*[B, G, 6]*");
+            var noTeacher = new DistillationContext(context.Batch, new Dictionary<string, ModelOutput> { ["student"] = context.Outputs["student"] });
+            ((Action)(() => IcdIdentification.Measure(icd, noTeacher))).Should().Throw<KeyNotFoundException>().WithMessage("*'teacher'*");
+        }
+    }
+
     internal static (IcdLoss Loss, DistillationContext Context) Setup(int seed)
     {
         var batch = DetectionSetup.Source(4, 4, seed: 2).GetBatches(0, CPU).First();
