@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Mean ± std (sample, ddof = 1) over seeds of the DetectionDistillation sample's result files.
-Usage: python3 bench/detection/aggregate.py docs/results/detection"""
+Usage: python3 bench/detection/aggregate.py docs/results/detection [SEEDS]
+SEEDS: a comma-separated list of the student seeds to include (default: all; the teacher is always included)."""
 import glob
 import json
 import os
@@ -8,10 +9,13 @@ import statistics
 import sys
 
 folder = sys.argv[1] if len(sys.argv) > 1 else "docs/results/detection"
+only = {int(x) for x in sys.argv[2].split(",")} if len(sys.argv) > 2 else None
 rows = {}
 for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
     with open(path) as f:
         r = json.load(f)
+    if r["method"] not in ("teacher", "alone", "fpn-mse", "icd") or (only is not None and r["method"] != "teacher" and r["seed"] not in only):
+        continue
     rows.setdefault(r["method"], []).append(r)
 
 
@@ -35,6 +39,14 @@ for method in ["teacher", "alone", "fpn-mse", "icd"]:
 for r in rows.get("icd", []):
     acc = [h["LossParts"].get("icd.aux-acc") for h in r["history"]]
     print(f"\nicd seed {r['seed']}: icd.aux-acc per epoch " + ", ".join(f"{a:.3f}" for a in acc if a is not None))
+    if "identification" in r and r["identification"]:
+        i = r["identification"]
+        print(f"icd seed {r['seed']}: test-image identification accuracy {i['accuracy']:.3f}, real recall {i['real_recall']:.3f}")
+for method in ["alone", "fpn-mse", "icd"]:
+    for r in rows.get(method, []):
+        if "box_zero_fraction" in r:
+            print(f"{method} seed {r['seed']}: share of test positions with box distance exactly 0 (left, top, right, bottom): "
+                  + ", ".join(f"{z:.3f}" for z in r["box_zero_fraction"]))
 
 # Paired by seed (the same seed gives every method the same student initialisation and data order).
 alone = {r["seed"]: r for r in rows.get("alone", [])}

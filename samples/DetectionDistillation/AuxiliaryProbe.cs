@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 /// steps, fresh fake instances and jitter every step, and every <c>--probe-every</c> steps the identification is measured
 /// on 4 held-out draws of queries (epoch 1: draws training never used) per class, with the real-instance recall.
 /// <c>--probe-variant</c>: <c>icd</c> (the term as shipped), <c>no-position</c> (keys without the positional embedding),
-/// <c>exact-centre</c> (reference points at the box centres, no jitter).
+/// <c>exact-centre</c> (reference points at the box centres, no jitter), <c>unit-scale</c> (the teacher's FPN levels divided
+/// by their joint standard deviation).
 /// </summary>
 internal static class AuxiliaryProbe
 {
@@ -33,6 +34,13 @@ internal static class AuxiliaryProbe
         using (no_grad())
         {
             output = teacher.call(batch.Inputs);
+        }
+
+        if (settings.ProbeVariant == "unit-scale")
+        {
+            // All FPN levels divided by one global standard deviation (bisection only: the teacher's scale).
+            var std = cat(FcosDetectorOptions.Levels.Select(l => output.Features[l].flatten()).ToArray()).std().item<float>();
+            output = new ModelOutput(null, output.Features.ToDictionary(kv => kv.Key, kv => FcosDetectorOptions.Levels.Contains(kv.Key) ? kv.Value / std : kv.Value));
         }
 
         var outputs = new Dictionary<string, ModelOutput> { ["teacher"] = output, ["student"] = output };

@@ -15,6 +15,8 @@ using static TorchSharp.torch;
 // (ResNet-10 at quarter width), FPN P3-P7 with 64 channels each. One process per run, so runs go in parallel:
 //   --mode teacher  [--epochs 24] [--teacher results/detection/teacher.bin]    train + save + score the teacher
 //   --mode student  --method alone|fpn-mse|icd --seed S [--epochs 12] [--warmup-steps 36] [--icd-weight 8] [--aux-lr 1e-4] [--mse-weight 1]
+//   --mode icd-aux [--steps N] [--aux-lr 1e-3] [--probe-every 100]              ICD's auxiliary task alone on the frozen teacher, saved
+//   --mode student --method icd --icd-aux results/icd-aux-seed0                  ... starting from those auxiliary modules
 //   --mode bench-step [--steps 20]                                              one student training step, timed
 //   --mode aux-probe [--steps 300] [--aux-lr 1e-4] [--probe-images 8] [--probe-every 50] [--probe-variant icd|no-position|exact-centre] [--heads 8]
 //                                                                               ICD's auxiliary task alone on a fixed batch (see AuxiliaryProbe)
@@ -78,7 +80,7 @@ double[] BoxZeroFraction(FcosDetector model)
     {
         using var scope = NewDisposeScope();
         var box = model.call(batch.Inputs).Features[FcosDetector.BoxDistances].reshape(-1, 4);
-        var counts = (box == 0).sum(0).data<long>().ToArray();
+        var counts = box.eq(0).to(ScalarType.Float32).sum(dim: 0).to(ScalarType.Float64).cpu().data<double>().ToArray();
         for (var j = 0; j < 4; j++)
         {
             zero[j] += counts[j];
@@ -137,6 +139,84 @@ if (settings.Mode == "aux-probe")
     return;
 }
 
+IcdOptions IcdSettings(int warmupSteps) => new()
+{
+    Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Heads = settings.Heads, Weight = settings.IcdWeight,
+    WarmupSteps = warmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train),
+};
+
+OptimizerOptions AuxOptimizer() => new() { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 };
+
+static void LoadAuxiliary(IcdLoss icd, string prefix)
+{
+    icd.Encoder.load(prefix + ".encoder.bin");
+    icd.Decoder.load(prefix + ".decoder.bin");
+    icd.AuxiliaryHead.load(prefix + ".head.bin");
+}
+
+if (settings.Mode == "icd-aux")
+{
+    // ICD's auxiliary task alone on the frozen teacher (no detector trains): the official warm-up ("distillation bypassed,
+    // only the auxiliary module learns") run once and saved, shared by the ICD students like the teacher. The teacher's
+    // FPN levels of the training set (batches of --batch, no augmentation) are computed once; the modules then train for
+    // --steps steps over them in turn, fresh fakes and jitter every step, AdamW --aux-lr.
+    random.manual_seed(settings.Seed);
+    using var teacherModel = new FcosDetector(teacherOptions);
+    teacherModel.load(settings.Teacher);
+    teacherModel.eval();
+    var clock = Stopwatch.StartNew();
+    var fixedSource = new DetectionBatchSource(train, new DetectionBatchOptions { BatchSize = settings.Batch, ImageSize = settings.ImageSize, Shuffle = false });
+    var cached = new List<(KnowledgeDistillation.Data.Batch Batch, Dictionary<string, ModelOutput> Outputs)>();
+    foreach (var batch in fixedSource.GetBatches(0, CPU))
+    {
+        ModelOutput output;
+        using (no_grad())
+        {
+            output = teacherModel.call(batch.Inputs);
+        }
+
+        cached.Add((batch, new Dictionary<string, ModelOutput> { ["teacher"] = output, ["student"] = output }));
+    }
+
+    using var icd = new IcdLoss(IcdSettings(int.MaxValue));
+    using var optimizer = optim.AdamW(icd.TrainableModules.SelectMany(m => m.parameters()), settings.AuxLearningRate, weight_decay: 1e-4);
+    var log = new List<object>();
+    var (acc, recall, bce, count) = (0.0, 0.0, 0.0, 0);
+    for (var step = 0; step < settings.Steps; step++)
+    {
+        using var scope = NewDisposeScope();
+        var (batch, outputs) = cached[step % cached.Count];
+        optimizer.zero_grad();
+        var stepResult = icd.Compute(new DistillationContext(batch, outputs, "icd-aux", step / cached.Count, step));
+        stepResult.Total.backward();
+        optimizer.step();
+        (acc, recall, bce, count) = (acc + stepResult.Parts["icd.aux-acc"].item<float>(), recall + stepResult.Parts["icd.aux-recall"].item<float>(), bce + stepResult.Parts["icd.aux-identify"].item<float>(), count + 1);
+        if ((step + 1) % settings.ProbeEvery == 0)
+        {
+            log.Add(new { step = step + 1, aux_identify = bce / count, aux_acc = acc / count, aux_recall = recall / count });
+            Console.WriteLine($"step {step + 1}: aux-identify {bce / count:F4} aux-acc {acc / count:F4} aux-recall {recall / count:F4} ({clock.Elapsed.TotalSeconds:F0} s)");
+            (acc, recall, bce, count) = (0, 0, 0, 0);
+        }
+    }
+
+    var prefix = Path.Combine(settings.Results, $"icd-aux-seed{settings.Seed}");
+    icd.Encoder.save(prefix + ".encoder.bin");
+    icd.Decoder.save(prefix + ".decoder.bin");
+    icd.AuxiliaryHead.save(prefix + ".head.bin");
+    Write($"icd-aux-seed{settings.Seed}", new
+    {
+        method = "icd-aux",
+        seed = settings.Seed,
+        steps = settings.Steps,
+        aux_lr = settings.AuxLearningRate,
+        identification = Identification(icd, teacherModel),
+        seconds = clock.Elapsed.TotalSeconds,
+        training = log,
+        command = Environment.CommandLine,
+    });
+    return;
+}
+
 if (settings.Mode == "teacher")
 {
     random.manual_seed(1000);
@@ -168,12 +248,19 @@ var recipe = settings.Method switch
 {
     "alone" => Recipes.Detector(3),
     "fpn-mse" => Recipes.FpnFeatureMse(3, studentOptions.FpnChannels, teacherOptions.FpnChannels, settings.MseWeight),
-    "icd" => Recipes.Icd(new IcdOptions { Classes = 3, TeacherChannels = teacherOptions.FpnChannels, StudentChannels = studentOptions.FpnChannels, Heads = settings.Heads, Weight = settings.IcdWeight, WarmupSteps = settings.WarmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train) }, auxiliaryOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 }),
+    "icd" => Recipes.Icd(IcdSettings(settings.WarmupSteps), auxiliaryOptimizer: AuxOptimizer()),
     _ => throw new ArgumentException($"Unknown method '{settings.Method}'."),
 };
+if (settings.IcdAux is { } auxPrefix && recipe.Stages[0].Loss is SumLoss icdSum)
+{
+    // ICD's auxiliary modules pre-trained on the frozen teacher (--mode icd-aux), shared by every seed like the teacher.
+    LoadAuxiliary(icdSum.Terms.OfType<IcdLoss>().Single(), auxPrefix);
+}
+
 var participants = settings.Method == "alone" ? new IDistillationModel[] { student } : new IDistillationModel[] { teacher, student };
 var timer = Stopwatch.StartNew();
 FitResult result;
+object? identification;
 var studentRunOptions = Options(settings.Seed);
 if (settings.Checkpoints is { } checkpointRoot)
 {
@@ -185,11 +272,13 @@ using (var run = new Distiller(participants, recipe, studentRunOptions).UseConso
 {
     var existing = studentRunOptions.Checkpoint.FilePath;
     result = existing is not null && File.Exists(existing) ? run.Resume(existing, trainSource) : run.Fit(trainSource);
+
+    // Before the run is disposed: it disposes the recipe's terms and their modules.
+    identification = recipe.Stages[0].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
 }
 
 var score = DetectionEvaluator.Evaluate(studentNet, testSource);
 var boxZero = BoxZeroFraction(studentNet);
-var identification = recipe.Stages[0].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
 var last = result.History[^1].LossParts;
 Write($"{settings.Method}-seed{settings.Seed}", new
 {

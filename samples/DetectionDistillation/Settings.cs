@@ -4,7 +4,7 @@ using System.Globalization;
 internal sealed record Settings
 {
     public string Data { get; init; } = "../shared/data/detection/bccd/BCCD";
-    public string Mode { get; init; } = "student";          // teacher | student | bench-step | aux-probe
+    public string Mode { get; init; } = "student";          // teacher | student | icd-aux | bench-step | aux-probe
     public string Method { get; init; } = "alone";          // alone | fpn-mse | icd
     public string Teacher { get; init; } = "results/detection/teacher.bin";
     public string Results { get; init; } = "results/detection";
@@ -22,9 +22,10 @@ internal sealed record Settings
     public int Limit { get; init; }
     public int Heads { get; init; } = 8;
     public string? Checkpoints { get; init; }
+    public string? IcdAux { get; init; }
     public int ProbeImages { get; init; } = 8;
     public int ProbeEvery { get; init; } = 50;
-    public string ProbeVariant { get; init; } = "icd";   // icd | no-position | exact-centre
+    public string ProbeVariant { get; init; } = "icd";   // icd | no-position | exact-centre | unit-scale
 
     public static Settings Parse(string[] args)
     {
@@ -55,6 +56,7 @@ internal sealed record Settings
                 "--limit" => s with { Limit = Int() },
                 "--heads" => s with { Heads = Int() },
                 "--checkpoints" => s with { Checkpoints = value },
+                "--icd-aux" => s with { IcdAux = value },
                 "--probe-images" => s with { ProbeImages = Int() },
                 "--probe-every" => s with { ProbeEvery = Int() },
                 "--probe-variant" => s with { ProbeVariant = value },
