@@ -128,7 +128,7 @@ internal sealed class MethodRunner(ComparisonSettings settings, ComparisonData d
             }
 
             _clock.Stop();
-            Points.Add(new EpochPoint(record.Stage, record.Epoch, validationAccuracy, testAccuracy, record.Loss));
+            Points.Add(new EpochPoint(record.Stage, record.Epoch, validationAccuracy, testAccuracy, record.Loss, record.LossParts));
         }
 
         /// <summary>Test accuracy now (the last epoch) and of the best-validation weights (loaded into the student afterwards).</summary>

@@ -6,7 +6,8 @@ namespace MethodComparison;
 /// <param name="ValidationAccuracy">Accuracy on the validation images (null without a validation split).</param>
 /// <param name="TestAccuracy">Accuracy on the test images.</param>
 /// <param name="Loss">The epoch's mean training loss.</param>
-internal sealed record EpochPoint(string Stage, int Epoch, double? ValidationAccuracy, double TestAccuracy, double Loss);
+/// <param name="Parts">The epoch's mean of every reported loss part (e.g. "ce", "hkd.individual"); null in older files.</param>
+internal sealed record EpochPoint(string Stage, int Epoch, double? ValidationAccuracy, double TestAccuracy, double Loss, IReadOnlyDictionary<string, double>? Parts = null);
 
 /// <summary>The raw result of one method on one seed (one JSON file under <c>runs/</c>).</summary>
 internal sealed record MethodRun

@@ -31,7 +31,7 @@ internal sealed class Experiment(Settings settings, ILogger logger)
     private float[] _raw = null!;
     private long[] _labels = null!;
 
-    public static readonly string[] AllMethods = { "ssl", "seed", "compress", "rekd", "rekd-soft" };
+    public static readonly string[] AllMethods = { "ssl", "seed", "seed-t0.01", "compress", "rekd", "rekd-soft" };
 
     public void Run(CancellationToken cancellationToken)
     {
@@ -139,6 +139,7 @@ internal sealed class Experiment(Settings settings, ILogger logger)
         {
             "ssl" => Loss.Moco("z", new MomentumEncoder(net, key, 0.99), width, n, settings.QueueSize, 0.2, seed: seed),
             "seed" => Loss.Seed("z", width, n, settings.QueueSize, seed: seed),
+            "seed-t0.01" => Loss.Seed("z", width, n, settings.QueueSize, teacherTemperature: 0.01, seed: seed, name: "seed"),
             "compress" => Loss.Compress("z", width, n, settings.QueueSize, seed: seed),
             "rekd" => Loss.Rekd("z", "z", new MomentumEncoder(net, key, 0.99), width, width, n, new NearestAnchorRelation(5), settings.QueueSize, 0.2, seed: seed),
             "rekd-soft" => Loss.Rekd("z", "z", new MomentumEncoder(net, key, 0.99), width, width, n, new SoftRelation(0.05), settings.QueueSize, 0.2, seed: seed),

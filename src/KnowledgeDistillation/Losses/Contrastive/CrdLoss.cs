@@ -25,10 +25,8 @@ public sealed class CrdLoss : DistillationLoss
     private const double Epsilon = 1e-7;
     private readonly nn.Module[] _modules;
     private readonly Tensor _normalizers;
-    private readonly Tensor _updates;
-    private Tensor _studentBank;
-    private Tensor _teacherBank;
-    private Pending? _pending;
+    private readonly MemoryBankPair _banks;
+    private (double Student, double Teacher)? _pendingNormalizers;
 
     /// <summary>Creates the term with banks initialised as the references do: uniform in ±1/√(D/3), from <paramref name="seed"/>.</summary>
     /// <param name="feature">The student feature and the teacher feature that are embedded (e.g. the pooled penultimate layer).</param>
@@ -80,10 +78,8 @@ public sealed class CrdLoss : DistillationLoss
         Teacher = Guard.Name(teacher, nameof(teacher));
         _modules = new nn.Module[] { studentEmbedding, teacherEmbedding };
         var width = studentEmbedding.OutputDimension;
-        _studentBank = InitialBank(dataSize, width, seed, 1).DetachFromDisposeScope();
-        _teacherBank = InitialBank(dataSize, width, seed, 2).DetachFromDisposeScope();
+        _banks = new MemoryBankPair(dataSize, width, seed, momentum, "CRD");
         _normalizers = full(2, -1.0, ScalarType.Float64).DetachFromDisposeScope();
-        _updates = zeros(1, ScalarType.Int64).DetachFromDisposeScope();
     }
 
     /// <summary>The embedded student and teacher features.</summary>
@@ -120,7 +116,7 @@ public sealed class CrdLoss : DistillationLoss
     public string Teacher { get; }
 
     /// <summary>Bank updates so far (the step number the sampler receives).</summary>
-    public long Updates => _updates.item<long>();
+    public long Updates => _banks.Updates;
 
     /// <summary>(Z_s, Z_t), the student-anchor and teacher-anchor normalisers; −1 until the first step fixed them.</summary>
     public (double Student, double Teacher) Normalizers
@@ -154,18 +150,18 @@ public sealed class CrdLoss : DistillationLoss
         StudentEmbedding.CheckInput(fs, studentWhat);
         TeacherEmbedding.CheckInput(ft, teacherWhat);
         var batch = fs.shape[0];
-        var indices = CheckIndices(context.Batch.Indices, batch, fs.device);
+        var indices = _banks.CheckIndices(context.Batch.Indices, batch, fs.device);
 
         var vs = StudentEmbedding.call(fs);
         var vt = TeacherEmbedding.call(ft);
-        MoveBanksTo(vs);
-        var negatives = CheckNegatives(Sampler.Sample(indices, DataSize, Negatives, Updates), batch, fs.device);
+        _banks.MoveTo(vs);
+        var negatives = _banks.CheckNegatives(Sampler.Sample(indices, DataSize, Negatives, Updates), batch, Negatives, fs.device);
         var rows = cat(new[] { indices.unsqueeze(1), negatives }, 1).reshape(-1);
-        var studentScores = Scores(_teacherBank, rows, vs, batch);
-        var teacherScores = Scores(_studentBank, rows, vt, batch);
+        var studentScores = Scores(_banks.Teacher, rows, vs, batch);
+        var teacherScores = Scores(_banks.Student, rows, vt, batch);
 
         var (zs, zt) = Normalizers;
-        var pendingZ = _pending?.Normalizers;
+        var pendingZ = _pendingNormalizers;
         if (zs < 0)
         {
             zs = pendingZ?.Student ?? studentScores.detach().mean().to_type(ScalarType.Float64).item<double>() * DataSize;
@@ -178,7 +174,8 @@ public sealed class CrdLoss : DistillationLoss
 
         var studentLoss = Nce(studentScores / zs);
         var teacherLoss = Nce(teacherScores / zt);
-        Remember(indices, vs, vt, (zs, zt));
+        _banks.Remember(indices, vs, vt);
+        _pendingNormalizers = (zs, zt);
         var total = studentLoss + teacherLoss;
         return new LossResult(total, new Dictionary<string, Tensor>
         {
@@ -195,21 +192,18 @@ public sealed class CrdLoss : DistillationLoss
     /// <param name="context">The step's context.</param>
     public override void OnStepEnd(DistillationContext context)
     {
-        if (_pending is not { } pending)
+        if (_pendingNormalizers is not { } z)
         {
             return;
         }
 
+        _banks.Apply();
         using (var scope = NewDisposeScope())
-        using (no_grad())
         {
-            Update(_studentBank, pending.Indices, pending.Student);
-            Update(_teacherBank, pending.Indices, pending.Teacher);
-            _normalizers.copy_(tensor(new[] { pending.Normalizers.Student, pending.Normalizers.Teacher }, ScalarType.Float64));
-            _updates.add_(1);
+            _normalizers.copy_(tensor(new[] { z.Student, z.Teacher }, ScalarType.Float64));
         }
 
-        ForgetPending();
+        _pendingNormalizers = null;
     }
 
     /// <inheritdoc />
@@ -218,25 +212,9 @@ public sealed class CrdLoss : DistillationLoss
         if (disposing)
         {
             ForgetPending();
-            _studentBank.Dispose();
-            _teacherBank.Dispose();
+            _banks.Dispose();
             _normalizers.Dispose();
-            _updates.Dispose();
         }
-    }
-
-    /// <summary>A bank [rows, width] uniform in ±1/√(width/3) (the references' initialisation) from a SplitMix64 stream of (seed, stream).</summary>
-    internal static Tensor InitialBank(long rows, long width, long seed, ulong stream)
-    {
-        var bound = 1.0 / Math.Sqrt(width / 3.0);
-        var values = new float[checked(rows * width)];
-        var state = SplitMix64.Mix(unchecked((ulong)seed ^ SplitMix64.Mix(stream * 0xD1B54A32D192ED03UL)));
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)((SplitMix64.Unit(SplitMix64.Next(ref state)) * 2 * bound) - bound);
-        }
-
-        return tensor(values, new[] { rows, width }, ScalarType.Float32);
     }
 
     private Tensor Scores(Tensor bank, Tensor rows, Tensor anchor, long batch)
@@ -254,125 +232,40 @@ public sealed class CrdLoss : DistillationLoss
         return -(positive.sum() + negative.sum()) / batch;
     }
 
-    private Tensor CheckIndices(Tensor? indices, long batch, Device device)
-    {
-        const string what = "batch indices";
-        if (indices is null)
-        {
-            throw new ArgumentException("CRD needs the batch's sample indices (Batch.Indices) to address its memory bank.", nameof(indices));
-        }
-
-        if (indices.dtype != ScalarType.Int64 || indices.dim() != 1 || indices.shape[0] != batch)
-        {
-            throw new ArgumentException($"The {what} must be int64 [{batch}] (one per sample of the batch); got {indices.dtype} {Guard.Shape(indices)}.", nameof(indices));
-        }
-
-        var min = indices.min().item<long>();
-        var max = indices.max().item<long>();
-        if (min < 0 || max >= DataSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(indices), $"The {what} range over [{min}, {max}], but the CRD memory bank has {DataSize} rows (dataSize): pass the training set's size.");
-        }
-
-        return indices.device == device ? indices : indices.to(device);
-    }
-
-    private Tensor CheckNegatives(Tensor negatives, long batch, Device device)
-    {
-        if (negatives is null || negatives.dtype != ScalarType.Int64 || negatives.dim() != 2 || negatives.shape[0] != batch || negatives.shape[1] != Negatives)
-        {
-            throw new InvalidOperationException(
-                $"The CRD negative sampler must return int64 [{batch}, {Negatives}]; got {(negatives is null ? "null" : $"{negatives.dtype} {Guard.Shape(negatives)}")}.");
-        }
-
-        if (negatives.min().item<long>() < 0 || negatives.max().item<long>() >= DataSize)
-        {
-            throw new InvalidOperationException($"The CRD negative sampler returned indices outside [0, {DataSize}).");
-        }
-
-        return negatives.device == device ? negatives : negatives.to(device);
-    }
-
-    private void MoveBanksTo(Tensor like)
-    {
-        if (_studentBank.device == like.device && _studentBank.dtype == like.dtype)
-        {
-            return;
-        }
-
-        var student = _studentBank.to(like.dtype, like.device).DetachFromDisposeScope();
-        var teacher = _teacherBank.to(like.dtype, like.device).DetachFromDisposeScope();
-        _studentBank.Dispose();
-        _teacherBank.Dispose();
-        _studentBank = student;
-        _teacherBank = teacher;
-    }
-
-    private void Remember(Tensor indices, Tensor student, Tensor teacher, (double Student, double Teacher) normalizers)
-    {
-        ForgetPending();
-        _pending = new Pending(
-            indices.detach().clone().DetachFromDisposeScope(),
-            student.detach().clone().DetachFromDisposeScope(),
-            teacher.detach().clone().DetachFromDisposeScope(),
-            normalizers);
-    }
-
     private void ForgetPending()
     {
-        if (_pending is { } pending)
-        {
-            pending.Indices.Dispose();
-            pending.Student.Dispose();
-            pending.Teacher.Dispose();
-            _pending = null;
-        }
+        _banks.Forget();
+        _pendingNormalizers = null;
     }
-
-    private void Update(Tensor bank, Tensor indices, Tensor embeddings)
-    {
-        var moved = (bank.index_select(0, indices) * Momentum) + (embeddings.to(bank.dtype, bank.device) * (1 - Momentum));
-        bank.index_copy_(0, indices.to(bank.device), moved / moved.pow(2).sum(1, keepdim: true).sqrt());
-    }
-
-    private sealed record Pending(Tensor Indices, Tensor Student, Tensor Teacher, (double Student, double Teacher) Normalizers);
 
     private sealed class BankState(CrdLoss owner) : ILossState
     {
         public string Name => $"{owner.Name}.memory";
 
-        public IReadOnlyDictionary<string, Tensor> Export() => new Dictionary<string, Tensor>
+        // The keys and their order are those of the checkpoints written before MemoryBankPair existed.
+        public IReadOnlyDictionary<string, Tensor> Export()
         {
-            ["student_bank"] = owner._studentBank,
-            ["teacher_bank"] = owner._teacherBank,
-            ["normalizers"] = owner._normalizers,
-            ["updates"] = owner._updates,
-        };
+            var banks = owner._banks.Export().ToDictionary(p => p.Key, p => p.Value);
+            return new Dictionary<string, Tensor>
+            {
+                ["student_bank"] = banks["student_bank"],
+                ["teacher_bank"] = banks["teacher_bank"],
+                ["normalizers"] = owner._normalizers,
+                ["updates"] = banks["updates"],
+            };
+        }
 
         public void Import(IReadOnlyDictionary<string, Tensor> state)
         {
             ArgumentNullException.ThrowIfNull(state);
-            var shape = owner._studentBank.shape;
-            Tensor Bank(string key) => state.TryGetValue(key, out var bank) && bank.shape.SequenceEqual(shape) && bank.is_floating_point()
-                ? bank
-                : throw new InvalidDataException($"The saved CRD state has no '{key}' of shape {Guard.FormatShape(shape)} (floating point): it does not fit this loss (N = {owner.DataSize}).");
-            var student = Bank("student_bank");
-            var teacher = Bank("teacher_bank");
-            if (!state.TryGetValue("normalizers", out var z) || z.numel() != 2 || !state.TryGetValue("updates", out var updates) || updates.numel() != 1)
+            if (!state.TryGetValue("normalizers", out var z) || z.numel() != 2)
             {
-                throw new InvalidDataException("The saved CRD state lacks its normalisers [2] or its update count [1].");
+                throw new InvalidDataException("The saved CRD state lacks its normalisers [2].");
             }
 
-            owner.ForgetPending();
-            var device = owner._studentBank.device;
-            var newStudent = student.to(device).clone().DetachFromDisposeScope();
-            var newTeacher = teacher.to(device).clone().DetachFromDisposeScope();
-            owner._studentBank.Dispose();
-            owner._teacherBank.Dispose();
-            owner._studentBank = newStudent;
-            owner._teacherBank = newTeacher;
+            owner._banks.Import(state);
+            owner._pendingNormalizers = null;
             owner._normalizers.copy_(z.to_type(ScalarType.Float64).reshape(2));
-            owner._updates.copy_(updates.to_type(ScalarType.Int64).reshape(1));
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed class EmbeddingQueue : IDisposable
         Width = width >= 1 ? width : throw new ArgumentOutOfRangeException(nameof(width), width, "The embedding width must be >= 1.");
         using (var scope = NewDisposeScope())
         {
-            _entries = EmbeddingChecks.Unit(CrdLoss.InitialBank(capacity, width, seed, stream)).DetachFromDisposeScope();
+            _entries = EmbeddingChecks.Unit(MemoryBankPair.InitialBank(capacity, width, seed, stream)).DetachFromDisposeScope();
         }
 
         _pointer = zeros(1, ScalarType.Int64).DetachFromDisposeScope();

@@ -28,10 +28,7 @@ namespace KnowledgeDistillation.Losses;
 public sealed class HkdLoss : DistillationLoss
 {
     private readonly nn.Module[] _modules;
-    private readonly Tensor _updates;
-    private Tensor _studentBank;
-    private Tensor _teacherBank;
-    private (Tensor Indices, Tensor Student, Tensor Teacher)? _pending;
+    private readonly MemoryBankPair _banks;
 
     /// <summary>Creates the term with banks initialised as the official code does (uniform in ±1/√(D/3)), from <paramref name="seed"/>.</summary>
     /// <param name="feature">The student feature and the teacher feature that are embedded (the pooled penultimate features).</param>
@@ -103,9 +100,7 @@ public sealed class HkdLoss : DistillationLoss
         Student = Guard.Name(student, nameof(student));
         Teacher = Guard.Name(teacher, nameof(teacher));
         _modules = new nn.Module[] { studentEmbedding, teacherEmbedding, studentGraph, teacherGraph };
-        _studentBank = CrdLoss.InitialBank(dataSize, width, seed, 1).DetachFromDisposeScope();
-        _teacherBank = CrdLoss.InitialBank(dataSize, width, seed, 2).DetachFromDisposeScope();
-        _updates = zeros(1, ScalarType.Int64).DetachFromDisposeScope();
+        _banks = new MemoryBankPair(dataSize, width, seed, momentum, "HKD");
     }
 
     /// <summary>The embedded features.</summary>
@@ -154,7 +149,7 @@ public sealed class HkdLoss : DistillationLoss
     public string Teacher { get; }
 
     /// <summary>Bank updates so far (the step number the sampler receives).</summary>
-    public long Updates => _updates.item<long>();
+    public long Updates => _banks.Updates;
 
     /// <inheritdoc />
     public override LossRequirements Requirements =>
@@ -184,17 +179,17 @@ public sealed class HkdLoss : DistillationLoss
         var batch = fs.shape[0];
         var ls = Guard.BatchSize(Guard.Rank(studentOutput.RequireLogits(Student), 2, $"logits of '{Student}'", "[batch, classes]"), batch, $"logits of '{Student}'");
         var lt = Guard.BatchSize(Guard.Rank(teacherOutput.RequireLogits(Teacher), 2, $"logits of '{Teacher}'", "[batch, classes]"), batch, $"logits of '{Teacher}'");
-        var indices = CheckIndices(context.Batch.Indices, batch, fs.device);
+        var indices = _banks.CheckIndices(context.Batch.Indices, batch, fs.device);
 
         var es = StudentEmbedding.call(fs);
         var et = TeacherEmbedding.call(ft);
-        MoveBanksTo(es);
-        var negatives = CrdChecks(Sampler.Sample(indices, DataSize, Negatives, Updates), batch, fs.device);
+        _banks.MoveTo(es);
+        var negatives = _banks.CheckNegatives(Sampler.Sample(indices, DataSize, Negatives, Updates), batch, Negatives, fs.device);
         var flat = negatives.reshape(-1);
-        var studentNegatives = _studentBank.index_select(0, flat).reshape(batch, Negatives, -1);
-        var teacherNegatives = _teacherBank.index_select(0, flat).reshape(batch, Negatives, -1);
-        var studentRows = _studentBank.index_select(0, indices);
-        var teacherRows = _teacherBank.index_select(0, indices);
+        var studentNegatives = _banks.Student.index_select(0, flat).reshape(batch, Negatives, -1);
+        var teacherNegatives = _banks.Teacher.index_select(0, flat).reshape(batch, Negatives, -1);
+        var studentRows = _banks.Student.index_select(0, indices);
+        var teacherRows = _banks.Teacher.index_select(0, indices);
 
         var individual = Nce(es, teacherRows, studentNegatives) + Nce(et, studentRows, teacherNegatives);
         var total = individual;
@@ -209,10 +204,13 @@ public sealed class HkdLoss : DistillationLoss
             total = individual + holistic;
         }
 
-        Forget();
         if (batch >= Neighbours)
         {
-            _pending = (indices.detach().clone().DetachFromDisposeScope(), es.detach().clone().DetachFromDisposeScope(), et.detach().clone().DetachFromDisposeScope());
+            _banks.Remember(indices, es, et);
+        }
+        else
+        {
+            _banks.Forget();
         }
 
         return new LossResult(total, new Dictionary<string, Tensor>
@@ -225,33 +223,14 @@ public sealed class HkdLoss : DistillationLoss
 
     /// <summary>Moves the batch's bank rows towards the last <see cref="Compute"/>'s embeddings and counts the update.</summary>
     /// <param name="context">The step's context.</param>
-    public override void OnStepEnd(DistillationContext context)
-    {
-        if (_pending is not { } pending)
-        {
-            return;
-        }
-
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-        {
-            Update(_studentBank, pending.Indices, pending.Student);
-            Update(_teacherBank, pending.Indices, pending.Teacher);
-            _updates.add_(1);
-        }
-
-        Forget();
-    }
+    public override void OnStepEnd(DistillationContext context) => _banks.Apply();
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            Forget();
-            _studentBank.Dispose();
-            _teacherBank.Dispose();
-            _updates.Dispose();
+            _banks.Dispose();
         }
     }
 
@@ -270,111 +249,13 @@ public sealed class HkdLoss : DistillationLoss
         return mixed / mixed.pow(2).sum(1, keepdim: true).sqrt();
     }
 
-    private Tensor CheckIndices(Tensor? indices, long batch, Device device)
-    {
-        if (indices is null)
-        {
-            throw new ArgumentException("HKD needs the batch's sample indices (Batch.Indices) to address its memory banks.", nameof(indices));
-        }
-
-        if (indices.dtype != ScalarType.Int64 || indices.dim() != 1 || indices.shape[0] != batch)
-        {
-            throw new ArgumentException($"The batch indices must be int64 [{batch}] (one per sample of the batch); got {indices.dtype} {Guard.Shape(indices)}.", nameof(indices));
-        }
-
-        var min = indices.min().item<long>();
-        var max = indices.max().item<long>();
-        if (min < 0 || max >= DataSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(indices), $"The batch indices range over [{min}, {max}], but the HKD memory banks have {DataSize} rows (dataSize): pass the training set's size.");
-        }
-
-        return indices.device.type == device.type && indices.device.index == device.index ? indices : indices.to(device);
-    }
-
-    private Tensor CrdChecks(Tensor negatives, long batch, Device device)
-    {
-        if (negatives is null || negatives.dtype != ScalarType.Int64 || negatives.dim() != 2 || negatives.shape[0] != batch || negatives.shape[1] != Negatives)
-        {
-            throw new InvalidOperationException(
-                $"The HKD negative sampler must return int64 [{batch}, {Negatives}]; got {(negatives is null ? "null" : $"{negatives.dtype} {Guard.Shape(negatives)}")}.");
-        }
-
-        if (negatives.min().item<long>() < 0 || negatives.max().item<long>() >= DataSize)
-        {
-            throw new InvalidOperationException($"The HKD negative sampler returned indices outside [0, {DataSize}).");
-        }
-
-        return negatives.device.type == device.type && negatives.device.index == device.index ? negatives : negatives.to(device);
-    }
-
-    private void MoveBanksTo(Tensor like)
-    {
-        if (_studentBank.device.type == like.device.type && _studentBank.device.index == like.device.index && _studentBank.dtype == like.dtype)
-        {
-            return;
-        }
-
-        var student = _studentBank.to(like.dtype, like.device).DetachFromDisposeScope();
-        var teacher = _teacherBank.to(like.dtype, like.device).DetachFromDisposeScope();
-        _studentBank.Dispose();
-        _teacherBank.Dispose();
-        _studentBank = student;
-        _teacherBank = teacher;
-    }
-
-    private void Update(Tensor bank, Tensor indices, Tensor embeddings)
-    {
-        var moved = (bank.index_select(0, indices) * Momentum) + (embeddings.to(bank.dtype, bank.device) * (1 - Momentum));
-        bank.index_copy_(0, indices.to(bank.device), moved / moved.pow(2).sum(1, keepdim: true).sqrt());
-    }
-
-    private void Forget()
-    {
-        if (_pending is { } pending)
-        {
-            pending.Indices.Dispose();
-            pending.Student.Dispose();
-            pending.Teacher.Dispose();
-            _pending = null;
-        }
-    }
-
     private sealed class BankState(HkdLoss owner) : ILossState
     {
         public string Name => $"{owner.Name}.memory";
 
-        public IReadOnlyDictionary<string, Tensor> Export() => new Dictionary<string, Tensor>
-        {
-            ["student_bank"] = owner._studentBank,
-            ["teacher_bank"] = owner._teacherBank,
-            ["updates"] = owner._updates,
-        };
+        public IReadOnlyDictionary<string, Tensor> Export() => owner._banks.Export().ToDictionary(p => p.Key, p => p.Value);
 
-        public void Import(IReadOnlyDictionary<string, Tensor> state)
-        {
-            ArgumentNullException.ThrowIfNull(state);
-            var shape = owner._studentBank.shape;
-            Tensor Bank(string key) => state.TryGetValue(key, out var bank) && bank.shape.SequenceEqual(shape) && bank.is_floating_point()
-                ? bank
-                : throw new InvalidDataException($"The saved HKD state has no '{key}' of shape {Guard.FormatShape(shape)} (floating point): it does not fit this loss (N = {owner.DataSize}).");
-            var student = Bank("student_bank");
-            var teacher = Bank("teacher_bank");
-            if (!state.TryGetValue("updates", out var updates) || updates.numel() != 1)
-            {
-                throw new InvalidDataException("The saved HKD state lacks its update count [1].");
-            }
-
-            owner.Forget();
-            var device = owner._studentBank.device;
-            var newStudent = student.to(device).clone().DetachFromDisposeScope();
-            var newTeacher = teacher.to(device).clone().DetachFromDisposeScope();
-            owner._studentBank.Dispose();
-            owner._teacherBank.Dispose();
-            owner._studentBank = newStudent;
-            owner._teacherBank = newTeacher;
-            owner._updates.copy_(updates.to_type(ScalarType.Int64).reshape(1));
-        }
+        public void Import(IReadOnlyDictionary<string, Tensor> state) => owner._banks.Import(state);
     }
 }
 

@@ -9,7 +9,10 @@ namespace KnowledgeDistillation.Losses;
 /// are compared with the teacher's own embedding and a queue of K past teacher embeddings <c>d_j</c>:
 /// <c>p_t = softmax([z_t·z_t, z_t·d_1, ...]/τ_t)</c>, <c>p_s = softmax([z_s·z_t, z_s·d_1, ...]/τ_s)</c>, and the loss is the
 /// cross-entropy <c>−(1/B) Σ_i Σ_j p_t log p_s</c>. The batch's teacher embeddings are enqueued after the step. Reports
-/// "NAME".
+/// "NAME". Defaults are the official code's (jacobswan1/SEED <c>main.py</c>: <c>--temp 0.2</c> for the student,
+/// <c>--distill-t 1e-4</c> for the teacher, <c>--queue 65536</c>): at τ_t = 1e-4 the teacher's target is nearly one-hot
+/// on its own embedding, so SEED is then close to an InfoNCE of the student against the teacher's embedding (positive)
+/// and the teacher queue (negatives); a larger τ_t (e.g. 0.01) passes more of the teacher's neighbourhood.
 /// </summary>
 public sealed class SeedLoss : TeacherQueueLoss
 {
@@ -19,13 +22,13 @@ public sealed class SeedLoss : TeacherQueueLoss
     /// <param name="dataSize">N, the training set's size.</param>
     /// <param name="queueSize">K &lt;= N (SEED: 65536).</param>
     /// <param name="studentTemperature">τ_s &gt; 0 (SEED: 0.2).</param>
-    /// <param name="teacherTemperature">τ_t &gt; 0 (SEED: 0.01).</param>
+    /// <param name="teacherTemperature">τ_t &gt; 0 (the official code: 1e-4).</param>
     /// <param name="seed">Seed of the queue's initial entries.</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
     /// <param name="name">Reporting name (default "seed").</param>
     /// <exception cref="ArgumentOutOfRangeException">K is below 1 or above N, or a temperature is not positive.</exception>
-    public SeedLoss(FeaturePair feature, long width, long dataSize, int queueSize = 65536, double studentTemperature = 0.2, double teacherTemperature = 0.01, long seed = 0, string student = "student", string teacher = "teacher", string name = "seed")
+    public SeedLoss(FeaturePair feature, long width, long dataSize, int queueSize = 65536, double studentTemperature = 0.2, double teacherTemperature = 1e-4, long seed = 0, string student = "student", string teacher = "teacher", string name = "seed")
         : base(feature, width, dataSize, queueSize, seed, student, teacher, name)
     {
         StudentTemperature = Guard.Positive(studentTemperature, nameof(studentTemperature));
@@ -58,11 +61,11 @@ public static partial class Loss
     /// <param name="dataSize">N.</param>
     /// <param name="queueSize">K &lt;= N.</param>
     /// <param name="studentTemperature">τ_s.</param>
-    /// <param name="teacherTemperature">τ_t.</param>
+    /// <param name="teacherTemperature">τ_t (the official code: 1e-4).</param>
     /// <param name="seed">Seed of the queue.</param>
     /// <param name="student">The student's participant name.</param>
     /// <param name="teacher">The teacher's participant name.</param>
     /// <param name="name">Reporting name.</param>
-    public static SeedLoss Seed(FeaturePair feature, long width, long dataSize, int queueSize = 65536, double studentTemperature = 0.2, double teacherTemperature = 0.01, long seed = 0, string student = "student", string teacher = "teacher", string name = "seed") =>
+    public static SeedLoss Seed(FeaturePair feature, long width, long dataSize, int queueSize = 65536, double studentTemperature = 0.2, double teacherTemperature = 1e-4, long seed = 0, string student = "student", string teacher = "teacher", string name = "seed") =>
         new(feature, width, dataSize, queueSize, studentTemperature, teacherTemperature, seed, student, teacher, name);
 }

@@ -137,6 +137,45 @@ public sealed class HkdLossTests
     }
 
     [Fact]
+    public void The_gnn_weight_starts_as_dgl_tagconv_sets_it()
+    {
+        // DGL's TAGConv.reset_parameters: xavier_normal_(lin.weight, gain = calculate_gain('relu')), so for 128 -> 128
+        // (fan_in 256, fan_out 128) a normal start with std √2 · √(2 / 384) = 0.1021; a default linear layer's start is
+        // uniform in ±1/√256 (std 0.036, kurtosis 1.8).
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        using var gnn = new HkdGraphEncoder(128);
+        var w = gnn.named_parameters().Single(p => p.name == "linear.weight").parameter.detach().to_type(ScalarType.Float64);
+        w.shape.Should().Equal(128, 256);
+        var expected = Math.Sqrt(2) * Math.Sqrt(2.0 / (256 + 128));
+        var centred = w - w.mean();
+        var std = centred.pow(2).mean().sqrt().item<double>();
+        std.Should().BeApproximately(expected, 0.03 * expected, "the spread of a Xavier-normal start with the ReLU gain");
+        w.mean().abs().item<double>().Should().BeLessThan(0.004, "zero-mean start");
+        var kurtosis = centred.pow(4).mean().item<double>() / Math.Pow(std, 4);
+        kurtosis.Should().BeInRange(2.8, 3.2, "a normal start (a uniform one has kurtosis 1.8)");
+    }
+
+    [Fact]
+    public void Torchsharp_xavier_normal_draws_a_uniform_start_which_is_why_the_gnn_uses_normal()
+    {
+        // Pins the TorchSharp 0.107 behaviour HkdGraphEncoder works around: xavier_normal_ has the Xavier-normal spread but a
+        // uniform shape (kurtosis 1.8 instead of 3). If this fails after an upgrade, xavier_normal_ can be used directly.
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var w = empty(128, 256, ScalarType.Float64);
+        using (no_grad())
+        {
+            nn.init.xavier_normal_(w, Math.Sqrt(2));
+        }
+
+        var centred = w - w.mean();
+        var std = centred.pow(2).mean().sqrt().item<double>();
+        std.Should().BeApproximately(Math.Sqrt(2) * Math.Sqrt(2.0 / 384), 0.003);
+        (centred.pow(4).mean().item<double>() / Math.Pow(std, 4)).Should().BeInRange(1.7, 1.9, "a uniform shape");
+    }
+
+    [Fact]
     public void Infonce_oracle_of_the_note()
     {
         using var scope = NewDisposeScope();

@@ -41,6 +41,44 @@ public sealed class TeacherQueueLossTests
     }
 
     [Fact]
+    public void Seed_defaults_to_the_official_temperatures_and_its_sharp_teacher_limit_is_infonce_on_the_teacher_embedding()
+    {
+        // jacobswan1/SEED main.py: --temp 0.2 (student), --distill-t 1e-4 (teacher); tools/opts.py defaults.
+        using var scope = NewDisposeScope();
+        using (var defaults = new SeedLoss("z", 3, 10, 5))
+        {
+            defaults.StudentTemperature.Should().Be(0.2);
+            defaults.TeacherTemperature.Should().Be(1e-4);
+        }
+
+        // At τ_t = 1e-4 the teacher's target is one-hot on its own embedding whenever every queued entry is less similar to
+        // it by more than a few 1e-3 (here checked), so SEED is the student's InfoNCE with the teacher's embedding as the
+        // positive and the queue as negatives: −mean_i log softmax([s_i·t_i, s_i·q_1, ...] / τ_s)_0, in float64 by hand.
+        using var loss = WithQueue(new SeedLoss("z", 3, 10, 5, 0.2, 1e-4));
+        var student = R.Student.ToTensor();
+        var teacher = R.Teacher.ToTensor();
+        var queue = R.Queue.ToTensor();
+        var s = student / student.norm(1, keepdim: true);
+        var t = teacher / teacher.norm(1, keepdim: true);
+        t.matmul(queue.t()).max().item<double>().Should().BeLessThan(1 - 5e-3, "the limit needs a margin of many τ_t");
+        var expected = 0.0;
+        for (var i = 0; i < s.shape[0]; i++)
+        {
+            var logits = new List<double> { (s[i] * t[i]).sum().item<double>() / 0.2 };
+            for (var j = 0; j < queue.shape[0]; j++)
+            {
+                logits.Add((s[i] * queue[j]).sum().item<double>() / 0.2);
+            }
+
+            var max = logits.Max();
+            expected += -(logits[0] - max - Math.Log(logits.Sum(l => Math.Exp(l - max))));
+        }
+
+        expected /= s.shape[0];
+        loss.Compute(Context(student, teacher)).Total.item<double>().Should().BeApproximately(expected, 1e-12);
+    }
+
+    [Fact]
     public void Compress_matches_pytorch_and_is_zero_when_the_student_is_the_teacher()
     {
         using var scope = NewDisposeScope();
