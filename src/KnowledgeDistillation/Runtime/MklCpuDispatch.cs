@@ -44,20 +44,10 @@ public static class MklCpuDispatch
     /// <summary>MKL's CPU-type code of its AVX-512 (F, CD, BW, DQ, VL) kernels.</summary>
     public const int Avx512Kernels = 7;
 
-    private static readonly object Gate = new();
-    private static MklCpuDispatchResult? _result;
+    private static readonly OncePerProcess<MklCpuDispatchResult> Once = new();
 
     /// <summary>The result of the first <see cref="Apply"/> in this process, or <c>null</c> before it.</summary>
-    public static MklCpuDispatchResult? Result
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _result;
-            }
-        }
-    }
+    public static MklCpuDispatchResult? Result => Once.Result;
 
     /// <summary>
     /// Applies the kernel choice once per process (later calls return the first result) and logs it at Information when
@@ -65,22 +55,9 @@ public static class MklCpuDispatch
     /// </summary>
     /// <param name="logger">Receives one line; <c>null</c> for none.</param>
     /// <returns>What was found and done.</returns>
-    public static MklCpuDispatchResult Apply(ILogger? logger = null)
-    {
-        lock (Gate)
-        {
-            if (_result is not null)
-            {
-                return _result;
-            }
-
-            _result = Run();
-            (logger ?? NullLogger.Instance).Log(
-                _result.Outcome == MklCpuDispatchOutcome.Applied ? LogLevel.Information : LogLevel.Debug,
-                "MKL kernels: {Outcome}. {Detail}", _result.Outcome, _result.Detail);
-            return _result;
-        }
-    }
+    public static MklCpuDispatchResult Apply(ILogger? logger = null) =>
+        Once.Get(Run, r => (logger ?? NullLogger.Instance).Log(
+            r.Outcome == MklCpuDispatchOutcome.Applied ? LogLevel.Information : LogLevel.Debug, "MKL kernels: {Outcome}. {Detail}", r.Outcome, r.Detail));
 
     /// <summary>The best MKL CPU-type code this CPU supports (<see cref="Avx512Kernels"/>, <see cref="Avx2Kernels"/>), or <c>null</c>.</summary>
     public static int? BestSupportedKernels()

@@ -52,20 +52,10 @@ public static class NativeAllocatorTuning
     private const int MallocTrimThreshold = -1; // glibc's M_TRIM_THRESHOLD
     private const int MallocMmapThreshold = -3; // glibc's M_MMAP_THRESHOLD
 
-    private static readonly object Gate = new();
-    private static NativeAllocatorTuningResult? _result;
+    private static readonly OncePerProcess<NativeAllocatorTuningResult> Once = new();
 
     /// <summary>The result of the first <see cref="Apply"/> in this process, or <c>null</c> before it.</summary>
-    public static NativeAllocatorTuningResult? Result
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _result;
-            }
-        }
-    }
+    public static NativeAllocatorTuningResult? Result => Once.Result;
 
     /// <summary>
     /// Applies the thresholds once per process (later calls return the first result) and logs one line: at Information
@@ -73,21 +63,8 @@ public static class NativeAllocatorTuning
     /// </summary>
     /// <param name="logger">Receives the line; <c>null</c> for none.</param>
     /// <returns>What was found and done.</returns>
-    public static NativeAllocatorTuningResult Apply(ILogger? logger = null)
-    {
-        lock (Gate)
-        {
-            if (_result is not null)
-            {
-                return _result;
-            }
-
-            _result = Run();
-            (logger ?? NullLogger.Instance).Log(
-                _result.Applied ? LogLevel.Information : LogLevel.Debug, "Native allocator: {Detail}", _result.Detail);
-            return _result;
-        }
-    }
+    public static NativeAllocatorTuningResult Apply(ILogger? logger = null) =>
+        Once.Get(Run, r => (logger ?? NullLogger.Instance).Log(r.Applied ? LogLevel.Information : LogLevel.Debug, "Native allocator: {Detail}", r.Detail));
 
     /// <summary>The reason to leave the allocator alone that the given environment values carry, or <c>null</c> for none.</summary>
     internal static string? ReasonToLeaveAlone(Func<string, string?> environment)
