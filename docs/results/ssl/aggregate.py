@@ -46,7 +46,9 @@ baselines = [d for m in ('alone', 'kd', 'crd') for d in load(f'{mc}/runs/{m}-see
 hkd_table("HKD after the GNN-initialisation fix (12 epochs on 5,000 images):", load('docs/results/ssl/hkd/runs/*.json'), baselines)
 hkd_table("Before the fix (GNN weight at the default linear start):", load('docs/results/ssl/hkd/before-gnn-init/runs/*.json'), baselines)
 hkd_table("Investigation, 12 epochs (seed 0):", load('docs/results/ssl/hkd/investigation/12ep/*.json'), baselines)
-for f in ['docs/results/ssl/hkd/runs/hkd-seed0.json', 'docs/results/ssl/hkd/runs/hkd-kd-seed0.json',
+hkd_table("Investigation, 30 epochs (seed 0; KD and CRD from the 30-epoch check of the method comparison):",
+          load('docs/results/ssl/hkd/investigation/30ep/*.json'), load(f'{mc}/crd-kd-30ep/*.json'))
+for f in ['docs/results/ssl/hkd/investigation/30ep/hkd-seed0.json', 'docs/results/ssl/hkd/runs/hkd-seed0.json', 'docs/results/ssl/hkd/runs/hkd-kd-seed0.json',
           'docs/results/ssl/hkd/investigation/12ep/hkd-m0.5-seed0.json']:
     try:
         parts(f"Per-epoch loss parts (unweighted means), {f}:", json.load(open(f)))
