@@ -12,4 +12,25 @@ internal static class EdgeWeightEntropy
         var logW = nn.functional.log_softmax(edgeLogits, 0);
         return -(logW.exp() * logW).sum();
     }
+
+    /// <summary>
+    /// Subtracts the entropy bonus <c>β H(softmax(θ))</c> from a graph term's value and reports the entropy as the part
+    /// "NAME.edge-entropy"; with β = 0 returns <paramref name="value"/> unchanged and reports nothing.
+    /// </summary>
+    /// <param name="value">The term's value before the bonus.</param>
+    /// <param name="edgeLogits">The graph's edge logits θ.</param>
+    /// <param name="weight">β &gt;= 0.</param>
+    /// <param name="name">The term's reporting name.</param>
+    /// <param name="parts">Receives the entropy part when β &gt; 0.</param>
+    public static Tensor SubtractBonus(Tensor value, Tensor edgeLogits, double weight, string name, IDictionary<string, Tensor> parts)
+    {
+        if (weight <= 0)
+        {
+            return value;
+        }
+
+        var entropy = Of(edgeLogits).to(value.dtype);
+        parts[$"{name}.edge-entropy"] = entropy.detach();
+        return value - (weight * entropy);
+    }
 }

@@ -112,12 +112,7 @@ public sealed class LogitsGraphLoss : DistillationLoss
         var pi = Graph.VertexWeights().to(student.dtype);
         var total = Value(student, teachers, pi, Distance, Temperature);
         var parts = new Dictionary<string, Tensor>();
-        if (EdgeEntropyWeight > 0)
-        {
-            var entropy = Graph.EdgeEntropy().to(student.dtype);
-            total = total - (EdgeEntropyWeight * entropy);
-            parts[$"{Name}.edge-entropy"] = entropy.detach();
-        }
+        total = EdgeWeightEntropy.SubtractBonus(total, Graph.EdgeLogits, EdgeEntropyWeight, Name, parts);
 
         parts[Name] = total;
         var weights = pi.detach();

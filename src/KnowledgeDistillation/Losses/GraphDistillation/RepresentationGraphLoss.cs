@@ -141,12 +141,7 @@ public sealed class RepresentationGraphLoss : DistillationLoss
         var matches = stack(adapted.Select((u, e) => Match(u, targets[e], Matching, _bandwidths)).ToArray());
         var total = (v * matches).sum();
         var parts = new Dictionary<string, Tensor>();
-        if (EdgeEntropyWeight > 0)
-        {
-            var entropy = Graph.EdgeEntropy().to(h.dtype);
-            total = total - (EdgeEntropyWeight * entropy);
-            parts[$"{Name}.edge-entropy"] = entropy.detach();
-        }
+        total = EdgeWeightEntropy.SubtractBonus(total, Graph.EdgeLogits, EdgeEntropyWeight, Name, parts);
 
         parts[Name] = total;
         var weights = v.detach();
