@@ -77,7 +77,7 @@ class Detector(nn.Module):
             b = f.shape[0]
             t, u = self.cls_tower(f), self.box_tower(f)
             cls.append(self.cls(t).permute(0, 2, 3, 1).reshape(b, -1, self.classes))
-            box.append((F.relu(self.box(u) * self.scales[i]) * STRIDES[i]).permute(0, 2, 3, 1).reshape(b, -1, 4))
+            box.append((torch.exp((self.box(u) * self.scales[i]).clamp(max=12.0)) * STRIDES[i]).permute(0, 2, 3, 1).reshape(b, -1, 4))
             ctr.append(self.ctr(u).reshape(b, -1))
         return levels, torch.cat(cls, 1), torch.cat(box, 1), torch.cat(ctr, 1)
 

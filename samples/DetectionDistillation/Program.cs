@@ -21,6 +21,7 @@ using static TorchSharp.torch;
 //   --mode aux-probe [--steps 300] [--aux-lr 1e-4] [--probe-images 8] [--probe-every 50] [--probe-variant icd|no-position|exact-centre] [--heads 8]
 //                                                                               ICD's auxiliary task alone on a fixed batch (see AuxiliaryProbe)
 // Common: [--data DIR] [--image-size 256] [--batch 8] [--lr 1e-3] [--threads 1] [--results DIR] [--limit N] [--checkpoints DIR (student runs resume from it)]
+//         [--box-output exponential|scaled-relu] (the FCOS head's box output; scaled-relu loads detectors trained before 2026-12-03)
 var settings = Settings.Parse(args);
 torch.set_num_threads(settings.Threads);
 var classes = new[] { "Platelets", "RBC", "WBC" };
@@ -36,8 +37,9 @@ var trainSource = new DetectionBatchSource(train, new DetectionBatchOptions { Ba
 var testSource = new DetectionBatchSource(test, new DetectionBatchOptions { BatchSize = settings.Batch, ImageSize = settings.ImageSize, Shuffle = false });
 Console.WriteLine($"BCCD: {train.Count} training (trainval), {test.Count} test images; objects per class {string.Join(", ", train.ClassCounts())}; issues {train.Issues.Count}; threads {settings.Threads}");
 
-var teacherOptions = FcosDetectorOptions.ResNet18Half(3);
-var studentOptions = FcosDetectorOptions.ResNet10Quarter(3);
+var boxOutput = settings.BoxOutput == "scaled-relu" ? FcosBoxOutput.ScaledRelu : FcosBoxOutput.Exponential;
+var teacherOptions = FcosDetectorOptions.ResNet18Half(3) with { BoxOutput = boxOutput };
+var studentOptions = FcosDetectorOptions.ResNet10Quarter(3) with { BoxOutput = boxOutput };
 DistillerOptions Options(int seed) => new()
 {
     Epochs = settings.Epochs,
@@ -230,7 +232,7 @@ if (settings.Mode == "teacher")
 
     net.save(settings.Teacher);
     var map = DetectionEvaluator.Evaluate(net, testSource);
-    Write("teacher", new { method = "teacher", epochs = settings.Epochs, map50 = map.VocMap50, map = map.CocoMap, ap50_per_class = map.VocAp50PerClass, parameters = net.ParameterCount, latency_ms = LatencyMs(net), seconds = clock.Elapsed.TotalSeconds, command = Environment.CommandLine });
+    Write("teacher", new { method = "teacher", box_output = settings.BoxOutput, epochs = settings.Epochs, map50 = map.VocMap50, map = map.CocoMap, ap50_per_class = map.VocAp50PerClass, parameters = net.ParameterCount, latency_ms = LatencyMs(net), seconds = clock.Elapsed.TotalSeconds, command = Environment.CommandLine });
     return;
 }
 
@@ -290,6 +292,7 @@ Write($"{settings.Method}-seed{settings.Seed}", new
     ap50_per_class = score.VocAp50PerClass,
     parameters = studentNet.ParameterCount,
     box_zero_fraction = boxZero,
+    box_output = settings.BoxOutput,
     identification,
     latency_ms = LatencyMs(studentNet),
     seconds = timer.Elapsed.TotalSeconds,

@@ -26,6 +26,7 @@ internal sealed record Settings
     public int ProbeImages { get; init; } = 8;
     public int ProbeEvery { get; init; } = 50;
     public string ProbeVariant { get; init; } = "icd";   // icd | no-position | exact-centre | unit-scale
+    public string BoxOutput { get; init; } = "exponential";   // exponential | scaled-relu (detectors trained before 2026-12-03)
 
     public static Settings Parse(string[] args)
     {
@@ -60,6 +61,7 @@ internal sealed record Settings
                 "--probe-images" => s with { ProbeImages = Int() },
                 "--probe-every" => s with { ProbeEvery = Int() },
                 "--probe-variant" => s with { ProbeVariant = value },
+                "--box-output" => value is "exponential" or "scaled-relu" ? s with { BoxOutput = value } : throw new ArgumentException($"--box-output must be exponential or scaled-relu, not '{value}'."),
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }

@@ -24,6 +24,9 @@ public sealed record FcosDetectorOptions
     /// <summary>Initial foreground probability of the classification bias (focal-loss prior, 0.01).</summary>
     public double PriorProbability { get; init; } = 0.01;
 
+    /// <summary>How the head maps its box output to distances (default <see cref="FcosBoxOutput.Exponential"/>; detectors saved before 2026-12-03 were trained with <see cref="FcosBoxOutput.ScaledRelu"/>).</summary>
+    public FcosBoxOutput BoxOutput { get; init; } = FcosBoxOutput.Exponential;
+
     /// <summary>The strides of P3..P7.</summary>
     public static IReadOnlyList<int> Strides { get; } = new[] { 8, 16, 32, 64, 128 };
 
@@ -60,6 +63,11 @@ public sealed record FcosDetectorOptions
         if (HeadConvs < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(HeadConvs), HeadConvs, "HeadConvs must be >= 0.");
+        }
+
+        if (!Enum.IsDefined(BoxOutput))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BoxOutput), BoxOutput, "BoxOutput must be Exponential or ScaledRelu.");
         }
 
         if (!(PriorProbability > 0 && PriorProbability < 1))

@@ -8,7 +8,8 @@ namespace KnowledgeDistillation.Detection.Models;
 /// <summary>
 /// The FCOS head (Tian et al., ICCV 2019; AdelaiDet's layout): shared over levels, a classification tower and a box tower
 /// (3x3 conv + GroupNorm + ReLU each), class logits, box distances and centerness (on the box tower). Box distances are
-/// <c>relu(s_l · t) · stride_l</c> with one learned scale per level (AdelaiDet's normalised regression targets), in pixels.
+/// <c>exp(s_l · t) · stride_l</c> (or <c>relu(s_l · t) · stride_l</c>, see <see cref="FcosBoxOutput"/>) with one learned scale
+/// per level, in pixels.
 /// Convolutions start at N(0, 0.01) with zero bias, the class bias at <c>−log((1 − π)/π)</c>, and GroupNorm at weight 1,
 /// bias 0, set explicitly (TorchSharp 0.107's GroupNorm may leave its affine parameters uninitialised).
 /// </summary>
@@ -21,6 +22,10 @@ public sealed class FcosHead : Module<Tensor[], (Tensor Cls, Tensor Box, Tensor 
     private readonly Conv2d centerness;
     private readonly Parameter scales;
     private readonly int _classes;
+    private readonly FcosBoxOutput _boxOutput;
+
+    /// <summary>The largest exponent of the exponential box output (e^12 strides: far beyond any image), so a diverging step gives a large finite box, not infinity.</summary>
+    public const double MaxBoxExponent = 12;
 
     /// <summary>Creates the head.</summary>
     /// <param name="options">The detector's architecture.</param>
@@ -30,6 +35,7 @@ public sealed class FcosHead : Module<Tensor[], (Tensor Cls, Tensor Box, Tensor 
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _classes = options.Classes;
+        _boxOutput = options.BoxOutput;
         clsTower = Tower(options);
         boxTower = Tower(options);
         clsLogits = Small(Conv2d(options.FpnChannels, options.Classes, 3, padding: 1));
@@ -59,7 +65,7 @@ public sealed class FcosHead : Module<Tensor[], (Tensor Cls, Tensor Box, Tensor 
             var c = clsTower.call(levels[l]);
             var t = boxTower.call(levels[l]);
             cls.Add(clsLogits.call(c).permute(0, 2, 3, 1).reshape(b, -1, _classes));
-            box.Add((functional.relu(boxPred.call(t) * scales[l]) * FcosDetectorOptions.Strides[l]).permute(0, 2, 3, 1).reshape(b, -1, 4));
+            box.Add((Distances(boxPred.call(t) * scales[l]) * FcosDetectorOptions.Strides[l]).permute(0, 2, 3, 1).reshape(b, -1, 4));
             ctr.Add(centerness.call(t).reshape(b, -1));
         }
 
@@ -67,6 +73,10 @@ public sealed class FcosHead : Module<Tensor[], (Tensor Cls, Tensor Box, Tensor 
         scope.MoveToOuter(result.Item1, result.Item2, result.Item3);
         return result;
     }
+
+    private Tensor Distances(Tensor scaled) => _boxOutput == FcosBoxOutput.Exponential
+        ? scaled.clamp_max(MaxBoxExponent).exp()
+        : functional.relu(scaled);
 
     private static Sequential Tower(FcosDetectorOptions options)
     {

@@ -13,7 +13,7 @@ namespace KnowledgeDistillation.Detection.Tests.Losses;
 /// measured on 8 query draws the training never saw. The task first sits on a plateau at its prior (every query called
 /// fake: accuracy 5/6, real recall 0, BCE = H(1/6) = 0.451 nats) until the decoder's attention becomes
 /// position-specific; measured here (docs/methods/icd.md): AdamW 1e-3 leaves it after 900-1200 steps, 5e-3 after
-/// 300-400, and an independent PyTorch implementation (bench/detection/icd_aux_overfit.py) behaves the same. On a
+/// 300-400, and an independent PyTorch implementation (bench/detection/icd_aux_check.py, POOL "fixed") behaves the same. On a
 /// fixed batch part of the task can be memorised from positions alone, so a control run gets the same budget with the
 /// teacher's features zeroed and must end clearly worse: the test fails if the decoder stops reading the teacher.
 /// </summary>

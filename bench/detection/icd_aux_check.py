@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""ICD's auxiliary task alone on one fixed synthetic batch, in PyTorch: an independent check of its learnability.
+"""ICD's auxiliary task alone, in PyTorch: an independent check of its learnability (oracle 5).
 
 Written from the method note (../shared/methods/icd.md) and the structure of the official code (megvii-research/ICD,
-pytorch_release/models/utils.py and teacher.py), independently of the C# code: 4 synthetic 64 x 64 images with 1-3
+pytorch_release/models/utils.py and teacher.py), independently of the C# code: synthetic 64 x 64 images with 1-3
 red/blue rectangles, a random frozen conv "teacher" FPN (P3-P7), instance encoder, one decoder layer (keys = F + Linear(PE),
 values = F), heads; real queries jittered +-0.3 (w, h), r = 5 fakes per real (uniform class, log-uniform size), BCE over
 valid queries + L1 localisation over real ones, AdamW. Every step draws fresh fakes; every STEPS/6 steps the real/fake
-accuracy, real recall and BCE are measured on 8 fixed held-out draws. At the prior every query is called fake
-(accuracy 5/6, recall 0, BCE H(1/6) = 0.451 nats).
+accuracy, real recall and BCE are measured on 8 query draws. At the prior every query is called fake (accuracy 5/6,
+recall 0, BCE H(1/6) = 0.451 nats).
 
-    /usr/bin/python3 bench/detection/icd_aux_overfit.py SEED D LR FEATURE_SCALE STEPS
-    e.g. /usr/bin/python3 bench/detection/icd_aux_overfit.py 0 16 1e-3 1 1800
+POOL says what the task trains and is measured on:
+- "fixed": one fixed batch of 4 images, measured on the same 4 images with fresh queries (can the task be fitted at all?);
+- a number N (> 4): every step trains on 4 images drawn from a pool of N, and the measurement uses 8 images outside the
+  pool, so object positions cannot be memorised and only the teacher's features can tell a real instance from a fake.
+ZERO = "zero" replaces the teacher's features by zeros (the control).
+
+    /usr/bin/python3 bench/detection/icd_aux_check.py SEED D LR FEATURE_SCALE STEPS POOL [zero]
+    e.g. /usr/bin/python3 bench/detection/icd_aux_check.py 0 16 1e-3 1 1800 fixed
+         /usr/bin/python3 bench/detection/icd_aux_check.py 0 16 5e-3 1 1500 256
 """
 import math, sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(1)
@@ -18,9 +25,14 @@ seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 D = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 H = 4; C = 2; LR = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-3; STEPS = int(sys.argv[5]) if len(sys.argv) > 5 else 300
 torch.manual_seed(seed); rng = np.random.default_rng(seed)
-# synthetic 4 images 64x64
-imgs = torch.full((4, 3, 64, 64), 0.5); gts = []
-for i in range(4):
+FIXED = len(sys.argv) <= 6 or sys.argv[6] == 'fixed'
+NPOOL = 4 if FIXED else int(sys.argv[6])
+if NPOOL < 4: sys.exit('POOL must be "fixed" or a number of images >= 4')
+ZERO = len(sys.argv) > 7 and sys.argv[7] == 'zero'
+# synthetic images, 64 x 64: the pool, then 8 held out
+NIMG = NPOOL + 8
+imgs = torch.full((NIMG, 3, 64, 64), 0.5); gts = []
+for i in range(NIMG):
     objs = []
     for k in range(1 + i % 3):
         w, h = rng.integers(12, 40), rng.integers(12, 30); x, y = rng.integers(0, 64 - w), rng.integers(0, 64 - h); c = rng.integers(2)
@@ -39,7 +51,10 @@ class Teach(nn.Module):
         return p
 with torch.no_grad(): levels = Teach()(imgs)
 strides = [8, 16, 32, 64, 128]
-feat = torch.cat([l.flatten(2).transpose(1, 2) for l in levels], 1)
+FEAT = torch.cat([l.flatten(2).transpose(1, 2) for l in levels], 1)
+if ZERO: FEAT = torch.zeros_like(FEAT)
+feat = FEAT
+GTS = gts
 pts = []
 for l, s in zip(levels, strides):
     hh, ww = l.shape[2:]
@@ -47,8 +62,8 @@ for l, s in zip(levels, strides):
     pts.append(torch.stack([xs.flatten(), ys.flatten()], 1).float())
 pos = torch.cat(pts, 0) / 64.0
 FS = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
-feat = feat * FS
-print("feat std", feat.std().item(), "S", feat.shape[1])
+FEAT = FEAT * FS
+
 def sine(c, f):
     i = torch.arange(f, dtype=torch.float32); dt = 10000 ** (2 * (i // 2) / f)
     v = c[..., None] * 2 * math.pi / dt
@@ -59,7 +74,9 @@ enc = mlp(C + D + 10, D, D); head = mlp(D, D, 5)
 P = nn.ModuleDict(dict(pp=nn.Linear(D, D), q=nn.Linear(D, D), k=nn.Linear(D, D), v=nn.Linear(D, D), o=nn.Linear(D, D), n1=nn.LayerNorm(D), f1=nn.Linear(D, 4 * D), f2=nn.Linear(4 * D, D), n2=nn.LayerNorm(D)))
 params = list(enc.parameters()) + list(head.parameters()) + list(P.parameters())
 opt = torch.optim.AdamW(params, LR, weight_decay=1e-4)
-def sample(g):
+def sample(g, idx):
+    global feat, gts
+    feat = FEAT[idx]; gts = [GTS[i] for i in idx]
     rows = []
     for i in range(4):
         r = []
@@ -98,11 +115,13 @@ def loss_acc(t, valid):
     pred = (a[..., 0] > 0).float()
     acc = (((pred == real).float()) * vf).sum() / vf.sum(); rec = (pred * real).sum() / real.sum()
     return bce, loc, acc.item(), rec.item()
-g = np.random.default_rng(1000 + seed); ev = [sample(np.random.default_rng(99 + j)) for j in range(8)]
+g = np.random.default_rng(1000 + seed); ev = [(np.random.default_rng(99 + j), list(range(4)) if FIXED else [NPOOL + 4 * (j % 2) + k for k in range(4)]) for j in range(8)]
 for step in range(STEPS + 1):
     if step % (STEPS // 6) == 0:
         with torch.no_grad():
-            r = [loss_acc(*e) for e in ev]
+            r = []
+            for j in range(8):
+                t, v = sample(np.random.default_rng(99 + j), ev[j][1]); r.append(loss_acc(t, v))
         print(step, 'bce %.4f acc %.4f recall %.4f' % (np.mean([x[0].item() for x in r]), np.mean([x[2] for x in r]), np.mean([x[3] for x in r])), flush=True)
     if step == STEPS: break
-    bce, loc, _, _ = loss_acc(*sample(g)); opt.zero_grad(); (bce + loc).backward(); opt.step()
+    idx = list(g.choice(NPOOL, 4, replace=False)) if NPOOL > 4 else list(range(4)); bce, loc, _, _ = loss_acc(*sample(g, idx)); opt.zero_grad(); (bce + loc).backward(); opt.step()
