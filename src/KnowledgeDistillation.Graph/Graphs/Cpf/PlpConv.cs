@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Models;
 using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -39,12 +40,12 @@ public sealed class PlpConv : nn.Module<Tensor, Tensor, Tensor>
         if (variant == CpfVariant.Inductive)
         {
             attention = new SparseInputLinear(inFeatures, 1, hasBias: false, options.FeatureDropout, "attention");
-            nn.init.xavier_normal_(attention.Weight, gain);
+            XavierNormal.Initialize(attention.Weight, gain);
         }
         else
         {
             node_confidence = nn.Parameter(empty(n, 1));
-            nn.init.xavier_normal_(node_confidence, gain);
+            XavierNormal.Initialize(node_confidence, gain);
         }
 
         mlp1 = new SparseInputLinear(inFeatures, options.Hidden, hasBias: true, options.FeatureDropout, "mlp1");

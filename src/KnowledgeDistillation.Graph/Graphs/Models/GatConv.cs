@@ -1,3 +1,4 @@
+using KnowledgeDistillation.Models;
 using KnowledgeDistillation.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -35,11 +36,11 @@ public sealed class GatConv : nn.Module<Tensor, Tensor>, IOnnxExportable
         this.negativeSlope = negativeSlope;
         linear = new SparseInputLinear(inFeatures, heads * outFeatures, hasBias: false, inputDropout, "linear");
         var gain = Math.Sqrt(2.0);
-        nn.init.xavier_normal_(linear.Weight, gain);
+        XavierNormal.Initialize(linear.Weight, gain);
         attention_left = nn.Parameter(empty(1, heads, outFeatures));
         attention_right = nn.Parameter(empty(1, heads, outFeatures));
-        nn.init.xavier_normal_(attention_left, gain);
-        nn.init.xavier_normal_(attention_right, gain);
+        XavierNormal.Initialize(attention_left, gain);
+        XavierNormal.Initialize(attention_right, gain);
         bias = nn.Parameter(zeros(heads * outFeatures));
         attention_dropout = nn.Dropout(attentionDropout);
         RegisterComponents();
