@@ -48,6 +48,8 @@ hkd_table("Before the fix (GNN weight at the default linear start):", load('docs
 hkd_table("Investigation, 12 epochs (seed 0):", load('docs/results/ssl/hkd/investigation/12ep/*.json'), baselines)
 hkd_table("Investigation, 30 epochs (seed 0; KD and CRD from the 30-epoch check of the method comparison):",
           load('docs/results/ssl/hkd/investigation/30ep/*.json'), load(f'{mc}/crd-kd-30ep/*.json'))
+hkd_table("3 seeds at 30 epochs (session 9; every method in the same budget and cosine schedule):",
+          load('docs/results/ssl/hkd/30ep/*.json'), [])
 for f in ['docs/results/ssl/hkd/investigation/30ep/hkd-seed0.json', 'docs/results/ssl/hkd/runs/hkd-seed0.json', 'docs/results/ssl/hkd/runs/hkd-kd-seed0.json',
           'docs/results/ssl/hkd/investigation/12ep/hkd-m0.5-seed0.json']:
     try:
