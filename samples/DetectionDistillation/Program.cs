@@ -22,11 +22,31 @@ using static TorchSharp.torch;
 //                                                                               ICD's auxiliary task alone on a fixed batch (see AuxiliaryProbe)
 // Common: [--data DIR] [--image-size 256] [--batch 8] [--lr 1e-3] [--threads 1] [--results DIR] [--limit N] [--checkpoints DIR (student runs resume from it)]
 //         [--box-output exponential|scaled-relu] (the FCOS head's box output; scaled-relu loads detectors trained before 2026-12-03)
-var settings = Settings.Parse(args);
+Settings settings;
+try
+{
+    settings = Settings.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+{
+    // A bad option ends with one line and exit code 2, never a stack trace.
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
 torch.set_num_threads(settings.Threads);
 var classes = new[] { "Platelets", "RBC", "WBC" };
-var train = VocReader.Read(settings.Data, new VocOptions { ImageSet = "trainval", Classes = classes });
-var test = VocReader.Read(settings.Data, new VocOptions { ImageSet = "test", Classes = classes });
+DetectionDataset train, test;
+try
+{
+    train = VocReader.Read(settings.Data, new VocOptions { ImageSet = "trainval", Classes = classes });
+    test = VocReader.Read(settings.Data, new VocOptions { ImageSet = "test", Classes = classes });
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"Cannot read the Pascal VOC data in '{settings.Data}': {e.Message}");
+    return 1;
+}
 if (settings.Limit > 0)
 {
     (train, test) = (train.Take(settings.Limit), test.Take(Math.Min(settings.Limit, test.Count)));
@@ -132,13 +152,13 @@ void Write(string name, object row)
 if (settings.Mode == "bench-step")
 {
     StepBenchmark.Run(trainSource, studentOptions, settings);
-    return;
+    return 0;
 }
 
 if (settings.Mode == "aux-probe")
 {
     AuxiliaryProbe.Run(train, settings, teacherOptions, classes);
-    return;
+    return 0;
 }
 
 IcdOptions IcdSettings(int warmupSteps) => new()
@@ -216,7 +236,7 @@ if (settings.Mode == "icd-aux")
         training = log,
         command = Environment.CommandLine,
     });
-    return;
+    return 0;
 }
 
 if (settings.Mode == "teacher")
@@ -233,7 +253,7 @@ if (settings.Mode == "teacher")
     net.save(settings.Teacher);
     var map = DetectionEvaluator.Evaluate(net, testSource);
     Write("teacher", new { method = "teacher", box_output = settings.BoxOutput, epochs = settings.Epochs, map50 = map.VocMap50, map = map.CocoMap, ap50_per_class = map.VocAp50PerClass, parameters = net.ParameterCount, latency_ms = LatencyMs(net), seconds = clock.Elapsed.TotalSeconds, command = Environment.CommandLine });
-    return;
+    return 0;
 }
 
 random.manual_seed(settings.Seed);
@@ -300,3 +320,4 @@ Write($"{settings.Method}-seed{settings.Seed}", new
     history = result.History.Select(h => new { h.Loss, h.LossParts }).ToArray(),
     command = Environment.CommandLine,
 });
+return 0;

@@ -34,8 +34,9 @@ internal sealed record Settings
         for (var i = 0; i < args.Length; i += 2)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"'{args[i]}' needs a value.");
-            int Int() => int.Parse(value, CultureInfo.InvariantCulture);
-            double Real() => double.Parse(value, CultureInfo.InvariantCulture);
+            var option = args[i];
+            int Int() => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{option} needs an integer, not '{value}'.");
+            double Real() => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw new ArgumentException($"{option} needs a number, not '{value}'.");
             s = args[i] switch
             {
                 "--data" => s with { Data = value },
@@ -66,6 +67,14 @@ internal sealed record Settings
             };
         }
 
-        return s;
+        return s.Mode is not ("teacher" or "student" or "icd-aux" or "bench-step" or "aux-probe")
+            ? throw new ArgumentException($"--mode must be teacher, student, icd-aux, bench-step or aux-probe, not '{s.Mode}'.")
+            : s.Method is not ("alone" or "fpn-mse" or "icd")
+            ? throw new ArgumentException($"--method must be alone, fpn-mse or icd, not '{s.Method}'.")
+            : s.ProbeVariant is not ("icd" or "no-position" or "exact-centre" or "unit-scale")
+            ? throw new ArgumentException($"--probe-variant must be icd, no-position, exact-centre or unit-scale, not '{s.ProbeVariant}'.")
+            : s.Epochs < 1 || s.ImageSize < 32 || s.Batch < 1 || s.Threads < 1 || s.Steps < 1 || s.Heads < 1 || s.ProbeEvery < 1
+            ? throw new ArgumentException("--epochs, --batch, --threads, --steps, --heads and --probe-every must be >= 1, --image-size >= 32.")
+            : s;
     }
 }

@@ -1,0 +1,35 @@
+using FluentAssertions;
+using Xunit;
+
+namespace KnowledgeDistillation.Detection.Tests.Samples;
+
+/// <summary>The detection sample checks its arguments before it reads any data; a bad one is a one-line message (exit code 2).</summary>
+public sealed class DetectionSampleSettingsTests
+{
+    [Theory]
+    [InlineData("--mode nonsense", "--mode must be teacher, student, icd-aux, bench-step or aux-probe, not 'nonsense'.")]
+    [InlineData("--method kd", "--method must be alone, fpn-mse or icd, not 'kd'.")]
+    [InlineData("--probe-variant x", "--probe-variant must be icd, no-position, exact-centre or unit-scale, not 'x'.")]
+    [InlineData("--box-output foo", "--box-output must be exponential or scaled-relu, not 'foo'.")]
+    [InlineData("--epochs x", "--epochs needs an integer, not 'x'.")]
+    [InlineData("--lr NaN", "--lr needs a number, not 'NaN'.")]
+    [InlineData("--epochs 0", "--epochs, --batch, --threads, --steps, --heads and --probe-every must be >= 1*")]
+    [InlineData("--image-size 16", "*--image-size >= 32.")]
+    [InlineData("--seed", "'--seed' needs a value.")]
+    [InlineData("--colour red", "Unknown option '--colour'.")]
+    public void Bad_arguments_are_refused_with_a_message_naming_the_option(string arguments, string message)
+    {
+        var act = () => Settings.Parse(arguments.Split(' '));
+        act.Should().Throw<ArgumentException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void Defaults_and_a_full_command_line_parse()
+    {
+        var defaults = Settings.Parse(Array.Empty<string>());
+        defaults.Mode.Should().Be("student");
+        defaults.BoxOutput.Should().Be("exponential");
+        var s = Settings.Parse("--mode teacher --epochs 24 --image-size 256 --lr 2e-3 --box-output scaled-relu --seed 3".Split(' '));
+        (s.Mode, s.Epochs, s.ImageSize, s.LearningRate, s.BoxOutput, s.Seed).Should().Be(("teacher", 24, 256, 2e-3, "scaled-relu", 3));
+    }
+}
