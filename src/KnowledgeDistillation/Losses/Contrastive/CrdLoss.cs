@@ -211,7 +211,6 @@ public sealed class CrdLoss : DistillationLoss
     {
         if (disposing)
         {
-            ForgetPending();
             _banks.Dispose();
             _normalizers.Dispose();
         }
@@ -230,12 +229,6 @@ public sealed class CrdLoss : DistillationLoss
         var positive = (x.select(1, 0) / (x.select(1, 0) + (noise + Epsilon))).log();
         var negative = (noise / (x.narrow(1, 1, Negatives) + (noise + Epsilon))).log();
         return -(positive.sum() + negative.sum()) / batch;
-    }
-
-    private void ForgetPending()
-    {
-        _banks.Forget();
-        _pendingNormalizers = null;
     }
 
     private sealed class BankState(CrdLoss owner) : ILossState

@@ -235,9 +235,17 @@ internal sealed class MemoryBankPair : IDisposable
 
     private static Tensor On(Tensor x, Device device) => SameDevice(x.device, device) ? x : x.to(device);
 
-    private void Update(Tensor bank, Tensor indices, Tensor embeddings)
+    /// <summary><c>normalize(μ kept + (1 − μ) incoming)</c> row by row: the banks' update, and HKD's smoothing of its rows with the holistic embeddings.</summary>
+    /// <param name="kept">The rows that keep weight μ [B, D].</param>
+    /// <param name="incoming">The rows that get weight 1 − μ [B, D].</param>
+    /// <param name="weight">μ.</param>
+    /// <returns>Unit rows [B, D].</returns>
+    internal static Tensor UnitMix(Tensor kept, Tensor incoming, double weight)
     {
-        var moved = (bank.index_select(0, indices) * Momentum) + (embeddings.to(bank.dtype, bank.device) * (1 - Momentum));
-        bank.index_copy_(0, indices.to(bank.device), moved / moved.pow(2).sum(1, keepdim: true).sqrt());
+        var mixed = (kept * weight) + (incoming * (1 - weight));
+        return mixed / mixed.pow(2).sum(1, keepdim: true).sqrt();
     }
+
+    private void Update(Tensor bank, Tensor indices, Tensor embeddings) =>
+        bank.index_copy_(0, indices.to(bank.device), UnitMix(bank.index_select(0, indices), embeddings.to(bank.dtype, bank.device), Momentum));
 }

@@ -245,8 +245,7 @@ public sealed class HkdLoss : DistillationLoss
     private Tensor Smooth(Tensor rows, Tensor holistic)
     {
         using var noGrad = no_grad();
-        var mixed = (rows * Smoothing) + (holistic.detach() * (1 - Smoothing));
-        return mixed / mixed.pow(2).sum(1, keepdim: true).sqrt();
+        return MemoryBankPair.UnitMix(rows, holistic.detach(), Smoothing);
     }
 
     private sealed class BankState(HkdLoss owner) : ILossState
