@@ -67,14 +67,36 @@ internal sealed record Settings
             };
         }
 
-        return s.Mode is not ("teacher" or "student" or "icd-aux" or "bench-step" or "aux-probe")
-            ? throw new ArgumentException($"--mode must be teacher, student, icd-aux, bench-step or aux-probe, not '{s.Mode}'.")
-            : s.Method is not ("alone" or "fpn-mse" or "icd")
-            ? throw new ArgumentException($"--method must be alone, fpn-mse or icd, not '{s.Method}'.")
-            : s.ProbeVariant is not ("icd" or "no-position" or "exact-centre" or "unit-scale")
-            ? throw new ArgumentException($"--probe-variant must be icd, no-position, exact-centre or unit-scale, not '{s.ProbeVariant}'.")
-            : s.Epochs < 1 || s.ImageSize < 32 || s.Batch < 1 || s.Threads < 1 || s.Steps < 1 || s.Heads < 1 || s.ProbeEvery < 1
-            ? throw new ArgumentException("--epochs, --batch, --threads, --steps, --heads and --probe-every must be >= 1, --image-size >= 32.")
-            : s;
+        s.Validate();
+        return s;
+    }
+
+    private void Validate()
+    {
+        if (Mode is not ("teacher" or "student" or "icd-aux" or "bench-step" or "aux-probe"))
+        {
+            throw new ArgumentException($"--mode must be teacher, student, icd-aux, bench-step or aux-probe, not '{Mode}'.");
+        }
+
+        if (Method is not ("alone" or "fpn-mse" or "icd"))
+        {
+            throw new ArgumentException($"--method must be alone, fpn-mse or icd, not '{Method}'.");
+        }
+
+        if (ProbeVariant is not ("icd" or "no-position" or "exact-centre" or "unit-scale"))
+        {
+            throw new ArgumentException($"--probe-variant must be icd, no-position, exact-centre or unit-scale, not '{ProbeVariant}'.");
+        }
+
+        if (Epochs < 1 || ImageSize < 32 || Batch < 1 || Threads < 1 || Steps < 1 || Heads < 1 || ProbeEvery < 1)
+        {
+            throw new ArgumentException("--epochs, --batch, --threads, --steps, --heads and --probe-every must be >= 1, --image-size >= 32.");
+        }
+
+        if (IcdAux is not null && (Mode != "student" || Method != "icd"))
+        {
+            // Otherwise the pretrained auxiliary modules would be silently ignored.
+            throw new ArgumentException("--icd-aux loads ICD's auxiliary modules: it needs --mode student --method icd.");
+        }
     }
 }

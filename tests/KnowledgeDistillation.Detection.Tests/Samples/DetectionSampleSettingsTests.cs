@@ -17,6 +17,8 @@ public sealed class DetectionSampleSettingsTests
     [InlineData("--image-size 16", "*--image-size >= 32.")]
     [InlineData("--seed", "'--seed' needs a value.")]
     [InlineData("--colour red", "Unknown option '--colour'.")]
+    [InlineData("--method alone --icd-aux results/icd-aux-seed0", "--icd-aux loads ICD's auxiliary modules: it needs --mode student --method icd.")]
+    [InlineData("--mode teacher --method icd --icd-aux results/icd-aux-seed0", "--icd-aux loads*")]
     public void Bad_arguments_are_refused_with_a_message_naming_the_option(string arguments, string message)
     {
         var act = () => Settings.Parse(arguments.Split(' '));
