@@ -17,6 +17,7 @@ using static TorchSharp.torch;
 //   --mode student  --method alone|fpn-mse|icd --seed S [--epochs 12] [--warmup-steps 36] [--icd-weight 8] [--aux-lr 1e-4] [--mse-weight 1]
 //   --mode icd-aux [--steps N] [--aux-lr 1e-3] [--probe-every 100]              ICD's auxiliary task alone on the frozen teacher, saved
 //   --mode student --method icd --icd-aux results/icd-aux-seed0                  ... starting from those auxiliary modules
+//   --mode student --method icd --aux-epochs N [--aux-stage-lr 1e-3]              ... or with the recipe's own auxiliary-task stage first (N epochs)
 //   --mode bench-step [--steps 20]                                              one student training step, timed
 //   --mode aux-probe [--steps 300] [--aux-lr 1e-4] [--probe-images 8] [--probe-every 50] [--probe-variant icd|no-position|exact-centre] [--heads 8]
 //                                                                               ICD's auxiliary task alone on a fixed batch (see AuxiliaryProbe)
@@ -270,10 +271,11 @@ var recipe = settings.Method switch
 {
     "alone" => Recipes.Detector(3),
     "fpn-mse" => Recipes.FpnFeatureMse(3, studentOptions.FpnChannels, teacherOptions.FpnChannels, settings.MseWeight),
-    "icd" => Recipes.Icd(IcdSettings(settings.WarmupSteps), auxiliaryOptimizer: AuxOptimizer()),
+    "icd" => Recipes.Icd(IcdSettings(settings.WarmupSteps), auxiliaryOptimizer: AuxOptimizer(), auxiliaryEpochs: settings.AuxEpochs,
+        auxiliaryStageOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxStageLearningRate, WeightDecay = 1e-4 }),
     _ => throw new ArgumentException($"Unknown method '{settings.Method}'."),
 };
-if (settings.IcdAux is { } auxPrefix && recipe.Stages[0].Loss is SumLoss icdSum)
+if (settings.IcdAux is { } auxPrefix && recipe.Stages[^1].Loss is SumLoss icdSum)
 {
     // ICD's auxiliary modules pre-trained on the frozen teacher (--mode icd-aux), shared by every seed like the teacher.
     LoadAuxiliary(icdSum.Terms.OfType<IcdLoss>().Single(), auxPrefix);
@@ -296,7 +298,7 @@ using (var run = new Distiller(participants, recipe, studentRunOptions).UseConso
     result = existing is not null && File.Exists(existing) ? run.Resume(existing, trainSource) : run.Fit(trainSource);
 
     // Before the run is disposed: it disposes the recipe's terms and their modules.
-    identification = recipe.Stages[0].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
+    identification = recipe.Stages[^1].Loss is SumLoss sum && sum.Terms.OfType<IcdLoss>().SingleOrDefault() is { } icdTerm ? Identification(icdTerm, teacherNet) : null;
 }
 
 var score = DetectionEvaluator.Evaluate(studentNet, testSource);
@@ -307,6 +309,7 @@ Write($"{settings.Method}-seed{settings.Seed}", new
     method = settings.Method,
     seed = settings.Seed,
     epochs = settings.Epochs,
+    aux_epochs = settings.AuxEpochs,
     map50 = score.VocMap50,
     map = score.CocoMap,
     ap50_per_class = score.VocAp50PerClass,

@@ -18,6 +18,8 @@ internal sealed record Settings
     public double IcdWeight { get; init; } = 8;
     public double MseWeight { get; init; } = 1;
     public double AuxLearningRate { get; init; } = 1e-4;
+    public int AuxEpochs { get; init; }
+    public double AuxStageLearningRate { get; init; } = 1e-3;
     public int Steps { get; init; } = 20;
     public int Limit { get; init; }
     public int Heads { get; init; } = 8;
@@ -54,6 +56,8 @@ internal sealed record Settings
                 "--icd-weight" => s with { IcdWeight = Real() },
                 "--mse-weight" => s with { MseWeight = Real() },
                 "--aux-lr" => s with { AuxLearningRate = Real() },
+                "--aux-epochs" => s with { AuxEpochs = Int() },
+                "--aux-stage-lr" => s with { AuxStageLearningRate = Real() },
                 "--steps" => s with { Steps = Int() },
                 "--limit" => s with { Limit = Int() },
                 "--heads" => s with { Heads = Int() },
@@ -91,6 +95,16 @@ internal sealed record Settings
         if (Epochs < 1 || ImageSize < 32 || Batch < 1 || Threads < 1 || Steps < 1 || Heads < 1 || ProbeEvery < 1)
         {
             throw new ArgumentException("--epochs, --batch, --threads, --steps, --heads and --probe-every must be >= 1, --image-size >= 32.");
+        }
+
+        if (AuxEpochs < 0 || AuxStageLearningRate <= 0 || AuxLearningRate <= 0)
+        {
+            throw new ArgumentException("--aux-epochs must be >= 0, --aux-lr and --aux-stage-lr > 0.");
+        }
+
+        if (AuxEpochs > 0 && (Mode != "student" || Method != "icd"))
+        {
+            throw new ArgumentException("--aux-epochs adds ICD's auxiliary-task stage: it needs --mode student --method icd.");
         }
 
         if (IcdAux is not null && (Mode != "student" || Method != "icd"))

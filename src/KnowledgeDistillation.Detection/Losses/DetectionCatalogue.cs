@@ -60,25 +60,45 @@ public static partial class DetectionRecipes
 
         /// <summary>
         /// ICD (Kang et al. 2021, "Instance-Conditional Knowledge Distillation for Object Detection", NeurIPS,
-        /// arXiv 2110.12724): one stage, <c>det + icd</c>; the student trains with the run's optimiser, ICD's modules with
+        /// arXiv 2110.12724): <c>det + icd</c>; the student trains with the run's optimiser, ICD's modules with
         /// <paramref name="auxiliaryOptimizer"/> (default AdamW, lr 1e-4, weight decay 1e-4, the official setting).
+        /// With <paramref name="auxiliaryEpochs"/> &gt; 0 a first stage "icd-aux" trains ICD's auxiliary task alone for that
+        /// many epochs (<see cref="IcdAuxiliaryLoss"/>: no detector trains, the student does not run) with
+        /// <paramref name="auxiliaryStageOptimizer"/>, then the stage "distill" runs <c>det + icd</c> for the run's epochs,
+        /// starting from the trained auxiliary modules (its warm-up, <see cref="IcdOptions.WarmupSteps"/>, still applies:
+        /// set it to 0 when the first stage replaces it). On small data the task needs thousands of steps to leave its
+        /// prior (docs/methods/icd.md), which a warm-up inside a short student budget does not give it.
         /// </summary>
         /// <param name="options">ICD options (classes, channels, λ, warm-up, ...).</param>
         /// <param name="detection">Detection loss options.</param>
-        /// <param name="auxiliaryOptimizer">The optimiser of ICD's modules; <c>null</c> for AdamW 1e-4 / 1e-4.</param>
+        /// <param name="auxiliaryOptimizer">The optimiser of ICD's modules while the student trains; <c>null</c> for AdamW 1e-4 / 1e-4.</param>
         /// <param name="student">The student's participant name.</param>
         /// <param name="teacher">The teacher's participant name.</param>
-        public static DistillationRecipe Icd(IcdOptions options, FcosLossOptions? detection = null, OptimizerOptions? auxiliaryOptimizer = null, string student = "student", string teacher = "teacher")
+        /// <param name="auxiliaryEpochs">Epochs of the auxiliary-task stage before distillation (0: none, the paper's single stage).</param>
+        /// <param name="auxiliaryStageOptimizer">The optimiser of that stage; <c>null</c> for <paramref name="auxiliaryOptimizer"/>'s setting.</param>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="auxiliaryEpochs"/> is negative.</exception>
+        public static DistillationRecipe Icd(IcdOptions options, FcosLossOptions? detection = null, OptimizerOptions? auxiliaryOptimizer = null, string student = "student", string teacher = "teacher", int auxiliaryEpochs = 0, OptimizerOptions? auxiliaryStageOptimizer = null)
         {
             ArgumentNullException.ThrowIfNull(options);
+            ArgumentOutOfRangeException.ThrowIfNegative(auxiliaryEpochs);
             var optimizer = auxiliaryOptimizer ?? new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = 1e-4, WeightDecay = 1e-4 };
-            return new DistillationRecipe("icd", new[]
+            var icd = new IcdLoss(options, student, teacher);
+            var distill = new DistillationStage(DistillationRecipe.SingleStage, new FcosLoss(options.Classes, detection, student) + icd)
             {
-                new DistillationStage(DistillationRecipe.SingleStage, new FcosLoss(options.Classes, detection, student) + new IcdLoss(options, student, teacher))
-                {
-                    ParticipantOptimizers = new Dictionary<string, OptimizerOptions> { [DistillationStage.LossModulesOwner] = optimizer },
-                },
-            });
+                ParticipantOptimizers = new Dictionary<string, OptimizerOptions> { [DistillationStage.LossModulesOwner] = optimizer },
+            };
+            if (auxiliaryEpochs == 0)
+            {
+                return new DistillationRecipe("icd", new[] { distill });
+            }
+
+            var auxiliary = new DistillationStage("icd-aux", new IcdAuxiliaryLoss(icd))
+            {
+                Epochs = auxiliaryEpochs,
+                Trainable = Array.Empty<string>(),
+                ParticipantOptimizers = new Dictionary<string, OptimizerOptions> { [DistillationStage.LossModulesOwner] = auxiliaryStageOptimizer ?? optimizer },
+            };
+            return new DistillationRecipe("icd", new[] { auxiliary, distill });
         }
     }
 }

@@ -153,7 +153,8 @@ public sealed class IcdLoss : DistillationLoss
         return new IcdAuxiliaryPass(queries, decoded, AuxiliaryHead.call(decoded.Queries));
     }
 
-    private static Tensor RealRecall(Tensor auxiliary, IcdQueries queries)
+    /// <summary>The share of real queries identified as real (logit &gt; 0), without gradient.</summary>
+    internal static Tensor RealRecall(Tensor auxiliary, IcdQueries queries)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

@@ -19,6 +19,9 @@ public sealed class DetectionSampleSettingsTests
     [InlineData("--colour red", "Unknown option '--colour'.")]
     [InlineData("--method alone --icd-aux results/icd-aux-seed0", "--icd-aux loads ICD's auxiliary modules: it needs --mode student --method icd.")]
     [InlineData("--mode teacher --method icd --icd-aux results/icd-aux-seed0", "--icd-aux loads*")]
+    [InlineData("--method fpn-mse --aux-epochs 3", "--aux-epochs adds ICD's auxiliary-task stage: it needs --mode student --method icd.")]
+    [InlineData("--method icd --aux-epochs -1", "--aux-epochs must be >= 0, --aux-lr and --aux-stage-lr > 0.")]
+    [InlineData("--method icd --aux-stage-lr 0", "--aux-epochs must be >= 0*")]
     public void Bad_arguments_are_refused_with_a_message_naming_the_option(string arguments, string message)
     {
         var act = () => Settings.Parse(arguments.Split(' '));
@@ -33,5 +36,7 @@ public sealed class DetectionSampleSettingsTests
         defaults.BoxOutput.Should().Be("exponential");
         var s = Settings.Parse("--mode teacher --epochs 24 --image-size 256 --lr 2e-3 --box-output scaled-relu --seed 3".Split(' '));
         (s.Mode, s.Epochs, s.ImageSize, s.LearningRate, s.BoxOutput, s.Seed).Should().Be(("teacher", 24, 256, 2e-3, "scaled-relu", 3));
+        var icd = Settings.Parse("--method icd --aux-epochs 40 --aux-stage-lr 2e-3 --warmup-steps 0".Split(' '));
+        (icd.AuxEpochs, icd.AuxStageLearningRate, icd.WarmupSteps).Should().Be((40, 2e-3, 0));
     }
 }
