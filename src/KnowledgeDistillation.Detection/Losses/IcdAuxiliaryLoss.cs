@@ -24,9 +24,9 @@ public sealed class IcdAuxiliaryLoss : DistillationLoss
 
     /// <summary>Creates the auxiliary-task view of an ICD term.</summary>
     /// <param name="icd">The ICD term whose auxiliary modules train.</param>
-    /// <param name="name">Reporting name; <c>null</c> for the term's name + ".aux".</param>
+    /// <param name="name">Reporting name; <c>null</c> for the term's name + "-aux".</param>
     public IcdAuxiliaryLoss(IcdLoss icd, string? name = null)
-        : base(name ?? (icd ?? throw new ArgumentNullException(nameof(icd))).Name + ".aux")
+        : base(name ?? (icd ?? throw new ArgumentNullException(nameof(icd))).Name + "-aux")
     {
         _icd = icd;
         _modules = new nn.Module[] { icd.Encoder, icd.Decoder, icd.AuxiliaryHead };
@@ -70,11 +70,10 @@ public sealed class IcdAuxiliaryLoss : DistillationLoss
         var pass = _icd.Auxiliary(context);
         var (identification, localisation, accuracy) = IcdLoss.AuxiliaryLoss(pass.Outputs, pass.Queries);
         var total = identification + localisation;
-        var prefix = _icd.Name;
         return new LossResult(total, new Dictionary<string, Tensor>
         {
-            [Name] = total, [prefix + ".aux-identify"] = identification, [prefix + ".aux-localise"] = localisation,
-            [prefix + ".aux-acc"] = accuracy, [prefix + ".aux-recall"] = IcdLoss.RealRecall(pass.Outputs, pass.Queries),
+            [Name] = total, [Name + ".identify"] = identification, [Name + ".localise"] = localisation,
+            [Name + ".acc"] = accuracy, [Name + ".recall"] = IcdLoss.RealRecall(pass.Outputs, pass.Queries),
         });
     }
 }

@@ -73,6 +73,7 @@ public sealed class DetectionCatalogueTests
         (nameof(DetectionRecipes.Detector), KnowledgeDistillation.Losses.Recipes.Detector(2)),
         (nameof(DetectionRecipes.FpnFeatureMse), KnowledgeDistillation.Losses.Recipes.FpnFeatureMse(2, 16, 16, weight: 2)),
         (nameof(DetectionRecipes.Icd), KnowledgeDistillation.Losses.Recipes.Icd(IcdOptions)),
+        (nameof(DetectionRecipes.Icd) + " (auxiliary stage first)", KnowledgeDistillation.Losses.Recipes.Icd(IcdOptions, auxiliaryEpochs: 1)),
     };
 
     // The public static members an extension block compiles to (their names, once each).

@@ -30,14 +30,14 @@ public sealed class IcdAuxiliaryLossTests
         var full = icd.Compute(context);
         var alone = auxiliary.Compute(context);
 
-        auxiliary.Name.Should().Be("icd.aux");
+        auxiliary.Name.Should().Be("icd-aux");
         alone.Total.item<float>().Should().Be(full.Parts["icd.aux"].item<float>(), "the same queries (seed, epoch, step) through the same modules");
-        foreach (var key in new[] { "icd.aux-identify", "icd.aux-localise", "icd.aux-acc", "icd.aux-recall" })
+        foreach (var key in new[] { "identify", "localise", "acc", "recall" })
         {
-            alone.Parts[key].item<float>().Should().Be(full.Parts[key].item<float>(), key);
+            alone.Parts["icd-aux." + key].item<float>().Should().Be(full.Parts["icd.aux-" + key].item<float>(), key);
         }
 
-        alone.Parts.Keys.Should().NotContain("icd.distill");
+        alone.Parts.Keys.Should().BeEquivalentTo(new[] { "icd-aux", "icd-aux.identify", "icd-aux.localise", "icd-aux.acc", "icd-aux.recall" });
         auxiliary.Requirements.Participants.Should().Equal("teacher");
         auxiliary.TrainableModules.Should().Equal(icd.Encoder, icd.Decoder, icd.AuxiliaryHead);
         auxiliary.TrainableModules.Should().NotContain(icd.StudentValues, "only the distillation trains the student-side projection");
@@ -76,7 +76,7 @@ public sealed class IcdAuxiliaryLossTests
         var history = run.Fit(source).History;
 
         history.Select(h => h.Stage).Should().Equal("icd-aux", "icd-aux", DistillationRecipe.SingleStage);
-        history[0].LossParts.Keys.Should().Contain(new[] { "icd.aux", "icd.aux-identify", "icd.aux-acc" }).And.NotContain(new[] { "det", "icd.distill" });
+        history[0].LossParts.Keys.Should().Contain(new[] { "icd-aux", "icd-aux.identify", "icd-aux.acc" }).And.NotContain(new[] { "det", "icd.distill" });
         history[2].LossParts["icd.distill"].Should().BeGreaterThan(0, "no warm-up left in the distillation stage");
         Changed(encoderBefore, snapshots.Encoder!).Should().BeTrue("the auxiliary stage trains the encoder");
         Changed(studentBefore, snapshots.Student!).Should().BeFalse("no detector trains in the auxiliary stage");
