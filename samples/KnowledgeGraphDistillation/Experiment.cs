@@ -74,8 +74,9 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             }
         }
 
-        using (var kd = Create(settings.StudentDim, seed))
+        if (!settings.SkipScoreKd)
         {
+            using var kd = Create(settings.StudentDim, seed);
             clock.Restart();
             var loss = WithL3(new SelfAdversarialLoss(adversarialTemperature: adv) + new ScoreDistillationLoss(adversarialTemperature: adv), kd, "l3-student");
             using var participant = KgeParticipant.Student(kd);

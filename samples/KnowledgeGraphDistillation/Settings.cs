@@ -32,6 +32,8 @@ internal sealed record Settings
     public string? TeacherFile { get; init; }
     public string? Checkpoints { get; init; }
     public bool TeacherOnly { get; init; }
+
+    public bool SkipScoreKd { get; init; }
     public bool ShareStudentSigmoid { get; init; }
     public double? InitMargin { get; init; }
     public bool Subsampling { get; init; }
@@ -71,6 +73,7 @@ internal sealed record Settings
           --checkpoints DIR       checkpoint the teacher's training after every epoch in DIR/teacher-seedN and resume it
                                   from there when the command is run again (with the same settings)
           --teacher-only          stop after the teacher (train, save with --teacher-file, evaluate)
+          --no-score-kd           skip the "student + score KD" run (DualDE against the student alone only)
           --share-student-sigmoid DualDE's student negatives reuse the positive soft-label sigmoid (a, b), as the released
                                   code does (default: their own (a', b'), the paper's eq. 9)
           --subsampling           weight each triple by 1/sqrt(count(h, r) + count(t, r^-1)) in every negative-sampling loss
@@ -134,6 +137,7 @@ internal sealed record Settings
                 "--teacher-file" => s with { TeacherFile = Next() },
                 "--checkpoints" => s with { Checkpoints = Next() },
                 "--teacher-only" => s with { TeacherOnly = true },
+                "--no-score-kd" => s with { SkipScoreKd = true },
                 "--share-student-sigmoid" => s with { ShareStudentSigmoid = true },
                 "--init-margin" => s with { InitMargin = Dbl() },
                 "--subsampling" => s with { Subsampling = true },

@@ -74,6 +74,8 @@ public sealed class KnowledgeGraphSampleSettingsTests : IDisposable
         s.Seeds.Should().Equal(0, 1, 2);
         s.ValidEvery.Should().Be(0);
         s.LearningRate.Should().Be(1e-3);
+        s.SkipScoreKd.Should().BeFalse();
+        Settings.Parse(new[] { "--data", _data, "--no-score-kd" })!.SkipScoreKd.Should().BeTrue();
         Settings.Parse(new[] { "--help" }).Should().BeNull();
     }
 }
