@@ -32,7 +32,6 @@ internal sealed record Settings
     public string? TeacherFile { get; init; }
     public string? Checkpoints { get; init; }
     public bool TeacherOnly { get; init; }
-
     public bool SkipScoreKd { get; init; }
     public bool ShareStudentSigmoid { get; init; }
     public double? InitMargin { get; init; }

@@ -9,13 +9,12 @@ namespace KnowledgeDistillation.Detection.Losses;
 /// ICD's auxiliary task alone (real/fake identification + localisation of the real instance over the frozen teacher's
 /// FPN), as a term of its own: the first stage of <c>Recipes.Icd(..., auxiliaryEpochs: N)</c>, which trains the instance
 /// encoder, the decoder and the auxiliary heads of an <see cref="IcdLoss"/> before any distillation, with no detector
-/// trained and the student not even run (this term reads only the teacher). The official code's answer to the same
-/// problem is a warm-up of 1,000+ iterations with distillation off inside the one training run; on small data the task
-/// needs several thousand steps to leave its prior (docs/methods/icd.md), more than a student's whole budget, hence a
-/// stage of its own. Reports "NAME" (identification + localisation; NAME defaults to the term's name + ".aux", the same
-/// key <see cref="IcdLoss"/> reports its auxiliary loss under), and "ICD.aux-identify", "ICD.aux-localise",
-/// "ICD.aux-acc", "ICD.aux-recall" with ICD the term's name (the keys <see cref="IcdLoss"/> reports). Shares the term's
-/// modules and does not own them: disposing this loss leaves them alone (the term owns them).
+/// trained and the student not even run (this term reads only the teacher). The official code trains the task jointly
+/// with the student over 90k iterations, distillation off for the first 1,000; on small data the task needs several
+/// thousand steps to leave its prior (docs/methods/icd.md), more than a student's whole budget, hence a stage of its own. Reports "NAME" (identification + localisation, what <see cref="IcdLoss"/> reports as "icd.aux";
+/// NAME defaults to the term's name + "-aux"), "NAME.identify", "NAME.localise", "NAME.acc" and "NAME.recall" (what
+/// <see cref="IcdLoss"/> reports as "icd.aux-identify", "-localise", "-acc", "-recall"). Shares the term's modules and
+/// does not own them: disposing this loss leaves them alone (the term owns them).
 /// </summary>
 public sealed class IcdAuxiliaryLoss : DistillationLoss
 {
