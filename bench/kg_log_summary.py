@@ -4,6 +4,7 @@
 last seed (the sample writes --out only at the end) still gives its finished seeds, with per-seed MRR and the paired
 differences of every method against "student alone (DualDE schedule)" where both exist.
 Usage: python3 bench/kg_log_summary.py LOG [LOG ...]"""
+import os
 import re
 import statistics
 import sys
@@ -16,22 +17,22 @@ for path in sys.argv[1:]:
             m = line.search(text)
             if m:
                 seed, method, dim = int(m.group(1)), m.group(2), int(m.group(3))
-                rows.setdefault((method, dim), {})[seed] = [float(m.group(i)) for i in range(4, 9)]
+                rows.setdefault((os.path.basename(path), method, dim), {})[seed] = [float(m.group(i)) for i in range(4, 9)]
 
 
 def ms(values):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
 
 
-print("| method | dim | seeds | MRR | Hits@1 | Hits@3 | Hits@10 | MR | MRR per seed |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---|")
-for (method, dim), by_seed in rows.items():
+print("| log | method | dim | seeds | MRR | Hits@1 | Hits@3 | Hits@10 | MR | MRR per seed |")
+print("|---|---|---:|---|---:|---:|---:|---:|---:|---|")
+for (log, method, dim), by_seed in rows.items():
     seeds = sorted(by_seed)
     cols = [[by_seed[s][i] for s in seeds] for i in range(5)]
-    print(f"| {method} | {dim} | {','.join(map(str, seeds))} | {ms(cols[0])} | {ms(cols[2])} | {ms(cols[3])} | {ms(cols[4])} | "
+    print(f"| {log} | {method} | {dim} | {','.join(map(str, seeds))} | {ms(cols[0])} | {ms(cols[2])} | {ms(cols[3])} | {ms(cols[4])} | "
           f"{statistics.mean(cols[1]):.0f} | {', '.join(f'{x:.4f}' for x in cols[0])} |")
-for (method, dim), by_seed in rows.items():
-    base = rows.get(("student alone (DualDE schedule)", dim))
+for (log, method, dim), by_seed in rows.items():
+    base = rows.get((log, "student alone (DualDE schedule)", dim))
     if base is None or method.startswith("teacher") or method.startswith("student alone (DualDE"):
         continue
     seeds = sorted(set(by_seed) & set(base))
