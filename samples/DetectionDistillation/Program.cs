@@ -168,7 +168,7 @@ IcdOptions IcdSettings(int warmupSteps) => new()
     WarmupSteps = warmupSteps, Seed = settings.Seed, Prior = InstancePrior.FromDataset(train),
 };
 
-OptimizerOptions AuxOptimizer() => new() { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxLearningRate, WeightDecay = 1e-4 };
+OptimizerOptions AuxOptimizer(double learningRate) => new() { Kind = OptimizerKind.AdamW, LearningRate = learningRate, WeightDecay = 1e-4 };
 
 static void LoadAuxiliary(IcdLoss icd, string prefix)
 {
@@ -271,8 +271,8 @@ var recipe = settings.Method switch
 {
     "alone" => Recipes.Detector(3),
     "fpn-mse" => Recipes.FpnFeatureMse(3, studentOptions.FpnChannels, teacherOptions.FpnChannels, settings.MseWeight),
-    "icd" => Recipes.Icd(IcdSettings(settings.WarmupSteps), auxiliaryOptimizer: AuxOptimizer(), auxiliaryEpochs: settings.AuxEpochs,
-        auxiliaryStageOptimizer: new OptimizerOptions { Kind = OptimizerKind.AdamW, LearningRate = settings.AuxStageLearningRate, WeightDecay = 1e-4 }),
+    "icd" => Recipes.Icd(IcdSettings(settings.WarmupSteps), auxiliaryOptimizer: AuxOptimizer(settings.AuxLearningRate), auxiliaryEpochs: settings.AuxEpochs,
+        auxiliaryStageOptimizer: AuxOptimizer(settings.AuxStageLearningRate)),
     _ => throw new ArgumentException($"Unknown method '{settings.Method}'."),
 };
 if (settings.IcdAux is { } auxPrefix && recipe.Stages[^1].Loss is SumLoss icdSum)

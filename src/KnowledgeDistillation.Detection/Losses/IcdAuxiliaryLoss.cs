@@ -66,7 +66,7 @@ public sealed class IcdAuxiliaryLoss : DistillationLoss
             }
         }
 
-        var pass = _icd.Auxiliary(context);
+        var pass = _icd.Auxiliary(context, levels);
         var (identification, localisation, accuracy) = IcdLoss.AuxiliaryLoss(pass.Outputs, pass.Queries);
         var total = identification + localisation;
         return new LossResult(total, new Dictionary<string, Tensor>

@@ -141,7 +141,10 @@ public sealed class IcdLoss : DistillationLoss
     internal IcdAuxiliaryPass Auxiliary(DistillationContext context) =>
         Auxiliary(context, FcosDetectorOptions.Levels.Select(l => context.Output(Teacher).Feature(l, Teacher)).ToArray());
 
-    private IcdAuxiliaryPass Auxiliary(DistillationContext context, Tensor[] teacherLevels)
+    /// <summary>The auxiliary task's forward pass on the teacher's FPN levels already read from the context.</summary>
+    /// <param name="context">The context (targets and image sizes).</param>
+    /// <param name="teacherLevels">The teacher's P3-P7 maps.</param>
+    internal IcdAuxiliaryPass Auxiliary(DistillationContext context, Tensor[] teacherLevels)
     {
         var targets = DetectionTargets.Require(context.Batch, nameof(context));
         var imageSizes = context.Batch.Extras[DetectionTargets.ImageSize];
