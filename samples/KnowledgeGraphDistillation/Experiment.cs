@@ -26,7 +26,6 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
 
         random.manual_seed(seed);
         using var teacherModel = Create(settings.TeacherDim);
-        using var teacher = KgeParticipant.Teacher(teacherModel);
         var clock = Stopwatch.StartNew();
         if (settings.TeacherFile is { } file && File.Exists(file))
         {
@@ -57,6 +56,15 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             return rows;
         }
 
+        ScoreCalibration? calibration = null;
+        if (settings.CalibrateTeacher)
+        {
+            // Platt scaling on the validation split (held out from the teacher's training) and uniform corruptions.
+            calibration = ScoreCalibration.Fit(teacherModel, graph.Valid, negativesPerTriple: 32, seed: seed, cancellationToken: cancellationToken);
+            logger.LogInformation("seed {Seed}: teacher scores calibrated on validation: sigmoid({Scale:F4} * f + {Shift:F4})", seed, calibration.Scale, calibration.Shift);
+        }
+        using var teacher = KgeParticipant.Teacher(teacherModel, calibration: calibration);
+
         using (var alone = Create(settings.StudentDim, seed))
         {
             clock.Restart();
@@ -82,6 +90,11 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
             using var participant = KgeParticipant.Student(kd);
             Fit("score-kd", kd, new IDistillationModel[] { teacher, participant }, loss, settings.StudentEpochs, data, seed, cancellationToken);
             rows.Add(Evaluate("student + score KD", seed, kd, clock.Elapsed.TotalSeconds));
+        }
+
+        if (settings.SkipDualDE)
+        {
+            return rows;
         }
 
         using var dualde = Create(settings.StudentDim, seed);

@@ -52,6 +52,7 @@ try
     foreach (var seed in settings.Seeds)
     {
         rows.AddRange(new Experiment(settings, graph, logger, loggerFactory.CreateLogger<KnowledgeDistillation.Engine.Distiller>()).Run(seed, cancel.Token));
+        WriteResults(complete: seed == settings.Seeds[^1]);
     }
 }
 catch (OperationCanceledException)
@@ -82,8 +83,23 @@ foreach (var group in rows.GroupBy(r => r.Method))
 }
 if (settings.Output is { } path)
 {
-    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-    File.WriteAllText(path, JsonSerializer.Serialize(new { settings, date = DateTime.UtcNow.ToString("u", inv), rows }, new JsonSerializerOptions { WriteIndented = true }));
     Console.WriteLine($"wrote {path}");
 }
 return 0;
+
+// The JSON is rewritten after every seed (write to a temporary file, then rename), so a run stopped part-way keeps the
+// seeds it finished; "complete" says whether every seed of --seeds is in it.
+void WriteResults(bool complete)
+{
+    if (settings.Output is not { } output)
+    {
+        return;
+    }
+    var full = Path.GetFullPath(output);
+    Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+    var temporary = full + ".tmp";
+    File.WriteAllText(temporary, JsonSerializer.Serialize(
+        new { settings, date = DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture), complete, rows },
+        new JsonSerializerOptions { WriteIndented = true }));
+    File.Move(temporary, full, overwrite: true);
+}

@@ -33,6 +33,8 @@ internal sealed record Settings
     public string? Checkpoints { get; init; }
     public bool TeacherOnly { get; init; }
     public bool SkipScoreKd { get; init; }
+    public bool SkipDualDE { get; init; }
+    public bool CalibrateTeacher { get; init; }
     public bool ShareStudentSigmoid { get; init; }
     public double? InitMargin { get; init; }
     public bool Subsampling { get; init; }
@@ -73,6 +75,10 @@ internal sealed record Settings
                                   from there when the command is run again (with the same settings)
           --teacher-only          stop after the teacher (train, save with --teacher-file, evaluate)
           --no-score-kd           skip the "student + score KD" run (DualDE against the student alone only)
+          --no-dualde             skip the DualDE runs (the student alone and score KD only: a control run)
+          --calibrate-teacher     Platt-scale the teacher's scores on the validation split before score KD and DualDE
+                                  read them (ScoreCalibration; for a teacher trained with --teacher-one-to-n, whose
+                                  scores are not sigmoid logits)
           --share-student-sigmoid DualDE's student negatives reuse the positive soft-label sigmoid (a, b), as the released
                                   code does (default: their own (a', b'), the paper's eq. 9)
           --subsampling           weight each triple by 1/sqrt(count(h, r) + count(t, r^-1)) in every negative-sampling loss
@@ -137,6 +143,8 @@ internal sealed record Settings
                 "--checkpoints" => s with { Checkpoints = Next() },
                 "--teacher-only" => s with { TeacherOnly = true },
                 "--no-score-kd" => s with { SkipScoreKd = true },
+                "--no-dualde" => s with { SkipDualDE = true },
+                "--calibrate-teacher" => s with { CalibrateTeacher = true },
                 "--share-student-sigmoid" => s with { ShareStudentSigmoid = true },
                 "--init-margin" => s with { InitMargin = Dbl() },
                 "--subsampling" => s with { Subsampling = true },

@@ -76,6 +76,10 @@ public sealed class KnowledgeGraphSampleSettingsTests : IDisposable
         s.LearningRate.Should().Be(1e-3);
         s.SkipScoreKd.Should().BeFalse();
         Settings.Parse(new[] { "--data", _data, "--no-score-kd" })!.SkipScoreKd.Should().BeTrue();
+        s.SkipDualDE.Should().BeFalse();
+        Settings.Parse(new[] { "--data", _data, "--no-dualde" })!.SkipDualDE.Should().BeTrue();
+        s.CalibrateTeacher.Should().BeFalse();
+        Settings.Parse(new[] { "--data", _data, "--calibrate-teacher" })!.CalibrateTeacher.Should().BeTrue();
         Settings.Parse(new[] { "--help" }).Should().BeNull();
     }
 }

@@ -40,10 +40,35 @@ public static class KgeParticipant
     /// <param name="model">The model (not owned).</param>
     /// <param name="name">The participant name (default "teacher").</param>
     /// <param name="trainable">Whether the teacher is trained in stages that do not list their trainable participants.</param>
-    public static Teacher Teacher(KgeModel model, string name = "teacher", bool trainable = false)
+    /// <param name="calibration">An affine map applied to every score the teacher outputs (positive, negative and 1-N
+    /// scores), for example a <see cref="ScoreCalibration.Fit"/> of a teacher trained with 1-N scoring before a loss that
+    /// reads its scores as sigmoid logits (DualDE); <c>null</c> = raw scores. Entity rows are unchanged.</param>
+    public static Teacher Teacher(KgeModel model, string name = "teacher", bool trainable = false, ScoreCalibration? calibration = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return KnowledgeDistillation.Teacher.Create(name, model, Forward(model), trainable);
+        var forward = Forward(model);
+        if (calibration is { IsIdentity: false } map)
+        {
+            if (!double.IsFinite(map.Scale) || !double.IsFinite(map.Shift))
+            {
+                throw new ArgumentException($"'calibration' must be finite; got scale {map.Scale}, shift {map.Shift}.", nameof(calibration));
+            }
+            var raw = forward;
+            forward = batch =>
+            {
+                var output = raw(batch);
+                var features = new Dictionary<string, Tensor>(output.Features);
+                foreach (var key in new[] { PositiveScores, NegativeScores, AllScores })
+                {
+                    if (features.TryGetValue(key, out var scores))
+                    {
+                        features[key] = map.Apply(scores);
+                    }
+                }
+                return new ModelOutput(output.Logits, features);
+            };
+        }
+        return KnowledgeDistillation.Teacher.Create(name, model, forward, trainable);
     }
 
     /// <summary>The forward function: scores of positive and negative triples plus the positive triples' entity rows.</summary>
