@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mean ± std (sample, ddof 1) over seeds of the rows the KnowledgeGraphDistillation sample logs, one line per run:
 "seed N METHOD (dim D): MRR x, MR y, Hits@1 a, Hits@3 b, Hits@10 c (...)". Reads the log, so a run stopped before its
-last seed (the sample writes --out only at the end) still gives its finished seeds, with per-seed MRR and the paired
+last seed still gives its finished seeds (the sample has rewritten --out after every seed only since issue 13; older logs have no JSON), with per-seed MRR and the paired
 differences of every method against "student alone (DualDE schedule)" where both exist.
 Usage: python3 bench/kg_log_summary.py LOG [LOG ...]"""
 import os

@@ -82,6 +82,24 @@ def quantiles(x):
     return " ".join(f"{v:8.2f}" for v in q)
 
 
+def platt(pos, neg):
+    """Class-balanced logistic regression of 'true' on the score, by Newton's method."""
+    x = np.concatenate([pos, neg])
+    y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+    w = np.concatenate([np.full(len(pos), 0.5 / len(pos)), np.full(len(neg), 0.5 / len(neg))])
+    a = b = 0.0
+    for _ in range(100):
+        p = sigmoid(a * x + b)
+        g = np.array([np.sum(w * (p - y) * x), np.sum(w * (p - y))])
+        h = w * p * (1 - p)
+        hess = np.array([[np.sum(h * x * x), np.sum(h * x)], [np.sum(h * x), np.sum(h)]])
+        step = np.linalg.solve(hess, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).sum() < 1e-12:
+            break
+    return a, b
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data")
@@ -91,6 +109,11 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sigmoid", type=float, nargs=4, metavar=("A", "B", "A2", "B2"),
                         help="the learned soft-label sigmoids (a, b) of positives and (a', b') of negatives")
+    parser.add_argument("--calibration", type=float, nargs=2, metavar=("SCALE", "SHIFT"),
+                        help="analyse Scale * f_T + Shift instead of f_T (a ScoreCalibration the sample logged)")
+    parser.add_argument("--fit-calibration", action="store_true",
+                        help="also fit Platt scaling on valid triples and 32 uniform corruptions each, classes weighted "
+                             "equally (an independent check of ScoreCalibration.Fit)")
     args = parser.parse_args()
 
     tensors, meta = load_safetensors(args.teacher)
@@ -120,7 +143,21 @@ def main():
     neg = complex_scores(E, R, h, r, t)
     is_true = np.fromiter(((a, b, c) in known for a, b, c in zip(h.tolist(), r.tolist(), t.tolist())), bool, len(h))
 
+    if args.fit_calibration:
+        valid = splits["valid"]
+        vh, vr, vt = (np.repeat(valid[:, i], 32) for i in range(3))
+        side = rng.random(len(vh)) < 0.5
+        ents = rng.integers(0, len(entities), size=len(vh))
+        vneg = complex_scores(E, R, np.where(side, ents, vh), vr, np.where(side, vt, ents))
+        vpos = complex_scores(E, R, valid[:, 0], valid[:, 1], valid[:, 2])
+        a, b = platt(vpos, vneg)
+        print(f"Platt scaling fitted on valid ({len(vpos)} triples x 32 corruptions): scale {a:.4f}, shift {b:.4f}")
+    if args.calibration:
+        scale, shift = args.calibration
+        pos, held_pos, neg = (scale * x + shift for x in (pos, held_pos, neg))
     print(f"teacher {args.teacher} ({meta}); data {args.data}: {len(entities)} entities, {len(relations)} relations")
+    if args.calibration:
+        print(f"scores calibrated: {args.calibration[0]} * f_T + {args.calibration[1]}")
     print(f"scores f_T, quantiles  1%      10%      50%      90%      99%")
     print(f"  train positives   {quantiles(pos)}   ({len(pos)} triples)")
     print(f"  valid+test pos.   {quantiles(held_pos)}   ({len(held_pos)} triples)")

@@ -43,6 +43,11 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
 
 logger.LogInformation("{Data}: {Entities} entities, {Relations} relations, {Train}/{Valid}/{Test} triples",
     settings.Data, graph.EntityCount, graph.RelationCount, graph.Train.Count, graph.Valid.Count, graph.Test.Count);
+if (graph.Valid.Count == 0 && (settings.CalibrateTeacher || settings.ValidEvery > 0))
+{
+    Console.Error.WriteLine($"'{Path.Combine(settings.Data, "valid.txt")}' has no triples: --calibrate-teacher and --valid-every need validation triples (use --valid-every 0 without --calibrate-teacher to train without them).");
+    return 2;
+}
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 

@@ -52,7 +52,8 @@ public sealed record ScoreCalibration(double Scale, double Shift)
     /// <param name="triples">Held-out true triples (for example the validation split); must not be empty.</param>
     /// <param name="negativesPerTriple">Corruptions per triple (default 32).</param>
     /// <param name="seed">Seed of the corruptions.</param>
-    /// <param name="batchSize">Triples scored per call (default 4,096).</param>
+    /// <param name="batchSize">Held-out triples scored per call, each with its corruptions (default 512: with 32 corruptions
+    /// and a 1,000-wide ComplEx-500 row, about 70 MB per gathered table).</param>
     /// <param name="cancellationToken">Cancels between batches.</param>
     /// <returns>The fitted map.</returns>
     /// <exception cref="ArgumentException">No triples, an id outside the model's tables, or arguments out of range.</exception>
@@ -61,7 +62,7 @@ public sealed record ScoreCalibration(double Scale, double Shift)
         IReadOnlyList<Triple> triples,
         int negativesPerTriple = 32,
         int seed = 0,
-        int batchSize = 4096,
+        int batchSize = 512,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
