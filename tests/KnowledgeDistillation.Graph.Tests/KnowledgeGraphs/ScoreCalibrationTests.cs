@@ -66,6 +66,8 @@ public sealed class ScoreCalibrationTests
         ((Action)(() => ScoreCalibration.FitScores(Array.Empty<double>(), new[] { 1.0 }))).Should().Throw<ArgumentException>().WithParameterName("positiveScores");
         ((Action)(() => ScoreCalibration.FitScores(new[] { 1.0, -1.0 }, new[] { double.NaN }))).Should().Throw<ArgumentException>().WithParameterName("negativeScores");
 
+        ((Action)(() => ScoreCalibration.FitScores(new[] { 1.0, 1.0 }, new[] { 1.0 }))).Should().Throw<InvalidOperationException>().WithMessage("*constant*");
+
         using var model = new ComplEx(10, 2, 4);
         ((Action)(() => ScoreCalibration.Fit(model, Array.Empty<Triple>()))).Should().Throw<ArgumentException>().WithParameterName("triples");
         ((Action)(() => ScoreCalibration.Fit(model, new[] { new Triple(0, 5, 1) }))).Should().Throw<ArgumentException>().WithParameterName("triples").WithMessage("*2 relations*");

@@ -73,6 +73,11 @@ public sealed record ScoreCalibration(double Scale, double Shift)
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(negativesPerTriple, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if ((long)triples.Count * negativesPerTriple > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(negativesPerTriple), negativesPerTriple,
+                $"{triples.Count} triples x {negativesPerTriple} corruptions must fit in one array ({Array.MaxLength} elements).");
+        }
         foreach (var x in triples)
         {
             if ((uint)x.Head >= (uint)model.EntityCount || (uint)x.Tail >= (uint)model.EntityCount || (uint)x.Relation >= (uint)model.RelationCount)
@@ -126,7 +131,8 @@ public sealed record ScoreCalibration(double Scale, double Shift)
     /// <returns>The maximum-likelihood map.</returns>
     /// <exception cref="ArgumentException">Empty or non-finite scores, or scores that separate the two sets perfectly
     /// (no finite maximum-likelihood scale exists: calibrate on held-out triples).</exception>
-    /// <exception cref="InvalidOperationException">Newton's method did not converge.</exception>
+    /// <exception cref="InvalidOperationException">All scores are equal (no slope can be fitted), or Newton's method did not
+    /// converge.</exception>
     public static ScoreCalibration FitScores(IReadOnlyList<double> positiveScores, IReadOnlyList<double> negativeScores)
     {
         ArgumentNullException.ThrowIfNull(positiveScores);
