@@ -57,6 +57,10 @@ internal sealed class Experiment(Settings settings, KnowledgeGraph graph, ILogge
         }
 
         ScoreCalibration? calibration = null;
+        if (settings.TeacherOneToN && !settings.CalibrateTeacher)
+        {
+            logger.LogWarning("The teacher was trained with 1-N scoring: its scores are not sigmoid logits, which score KD and DualDE assume; add --calibrate-teacher (docs/knowledge-graph-embeddings.md, \"Calibrating a teacher's scores\").");
+        }
         if (settings.CalibrateTeacher)
         {
             // Platt scaling on the validation split (held out from the teacher's training) and uniform corruptions.

@@ -63,7 +63,8 @@ internal sealed record Settings
           --patience N            also stop a stage after N validation evaluations without a better MRR (default: never)
           --corruption MODE       alternate (one side per batch, default) | bernoulli (per triple, tph/(tph+hpt))
           --teacher-one-to-n      train the teacher with 1-N scoring (softmax cross-entropy over all entities) instead
-                                  of negative sampling; batches of --batch queries
+                                  of negative sampling; batches of --batch queries (its scores are not sigmoid
+                                  logits: distil it with --calibrate-teacher, or a warning says so)
           --label-smoothing X     label smoothing of 1-N scoring (default 0)
           --teacher-l3 X          L3 regularisation of the teacher's whole embedding tables during its training, as the
                                   DualDE code's NeuralKG does for ComplEx/DistMult (its WN18RR scripts: 5e-6; default off)
