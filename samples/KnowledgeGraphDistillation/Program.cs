@@ -54,10 +54,10 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 var rows = new List<Row>();
 try
 {
-    foreach (var seed in settings.Seeds)
+    for (var i = 0; i < settings.Seeds.Length; i++)
     {
-        rows.AddRange(new Experiment(settings, graph, logger, loggerFactory.CreateLogger<KnowledgeDistillation.Engine.Distiller>()).Run(seed, cancel.Token));
-        WriteResults(complete: seed == settings.Seeds[^1]);
+        rows.AddRange(new Experiment(settings, graph, logger, loggerFactory.CreateLogger<KnowledgeDistillation.Engine.Distiller>()).Run(settings.Seeds[i], cancel.Token));
+        WriteResults(complete: i == settings.Seeds.Length - 1);
     }
 }
 catch (OperationCanceledException)
